@@ -9,13 +9,12 @@ from dataclasses import dataclass, field, asdict, fields
 import torch
 from torch import nn
 import torch.nn.functional as F
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from .core import masked_sum, lengths_to_mask, LOG_2PI
 from .flows import PRIORS, build_prior, PositionFeatures
 
 # %% auto #0
-__all__ = ['LengthModel', 'ModelConfig', 'run_birnn', 'InferenceNet', 'Emission', 'diag_normal_log_prob', 'LatentFlowModel',
-           'LSTMBaseline', 'build_model', 'unit_for', 'n_events', 'to_unit']
+__all__ = ['LengthModel', 'ModelConfig', 'reverse_padded', 'BiLSTM', 'InferenceNet', 'Emission', 'diag_normal_log_prob',
+           'LatentFlowModel', 'LSTMBaseline', 'build_model', 'unit_for', 'n_events', 'to_unit']
 
 # %% ../nbs/05_model.ipynb #4fcb8575
 class LengthModel(nn.Module):
@@ -56,21 +55,35 @@ class ModelConfig:
 def _embedding(cfg: ModelConfig):
     return nn.Embedding(cfg.vocab_size, cfg.emb_size) if cfg.kind == 'text' else nn.Linear(cfg.vocab_size, cfg.emb_size, bias=False)
 
-def run_birnn(rnn: nn.LSTM, x, lengths):
-    "Run a bidirectional LSTM on padded `x` honouring each sequence's length (padding never enters)."
-    packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
-    return pad_packed_sequence(rnn(packed)[0], batch_first=True, total_length=x.shape[1])[0]
+def reverse_padded(x, lengths):
+    "Reverse each sequence of padded `x` (B, T, D) within its own length; padded steps stay where they are."
+    t = torch.arange(x.shape[1], device=x.device)
+    idx = torch.where(t < lengths[:, None], lengths[:, None] - 1 - t, t)
+    return x.gather(1, idx[..., None].expand_as(x))
+
+class BiLSTM(nn.Module):
+    "Multi-layer bidirectional LSTM over padded (B, T, D) batches; padding never reaches a real step, and padded outputs are 0."
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int):
+        super().__init__()
+        sizes = [input_size] + [2 * hidden_size] * (num_layers - 1)
+        self.fwd = nn.ModuleList(nn.LSTM(n, hidden_size, batch_first=True) for n in sizes)
+        self.bwd = nn.ModuleList(nn.LSTM(n, hidden_size, batch_first=True) for n in sizes)
+    def forward(self, x, lengths):
+        for fwd, bwd in zip(self.fwd, self.bwd):
+            back = reverse_padded(bwd(reverse_padded(x, lengths))[0], lengths)
+            x = torch.cat([fwd(x)[0], back], -1)
+        return x * (torch.arange(x.shape[1], device=x.device) < lengths[:, None])[..., None]
 
 class InferenceNet(nn.Module):
     "q(z | x): embedding -> bidirectional LSTM -> diagonal Gaussian (mean, log std) per step."
     def __init__(self, cfg: ModelConfig, embed: nn.Module, positions: PositionFeatures):
         super().__init__()
         self.embed, self.positions = embed, positions
-        self.rnn = nn.LSTM(cfg.emb_size + 2 * cfg.pos_dim, cfg.rnn_size, cfg.rnn_layers, batch_first=True, bidirectional=True)
+        self.rnn = BiLSTM(cfg.emb_size + 2 * cfg.pos_dim, cfg.rnn_size, cfg.rnn_layers)
         self.out = nn.Linear(2 * cfg.rnn_size, 2 * cfg.zsize)
     def forward(self, x, mask):
         lengths = mask.sum(1)
-        h = run_birnn(self.rnn, torch.cat([self.embed(x), self.positions(lengths, x.shape[1])], -1), lengths)
+        h = self.rnn(torch.cat([self.embed(x), self.positions(lengths, x.shape[1])], -1), lengths)
         mean, log_std = self.out(h).chunk(2, -1)
         return mean, log_std
 
@@ -80,12 +93,12 @@ class Emission(nn.Module):
     def __init__(self, cfg: ModelConfig, embed: nn.Module, positions: PositionFeatures):
         super().__init__()
         self.cfg, self.embed, self.positions = cfg, embed, positions
-        self.rnn = nn.LSTM(cfg.zsize + 2 * cfg.pos_dim, cfg.rnn_size, cfg.rnn_layers, batch_first=True, bidirectional=True)
+        self.rnn = BiLSTM(cfg.zsize + 2 * cfg.pos_dim, cfg.rnn_size, cfg.rnn_layers)
         self.hidden = nn.Linear(2 * cfg.rnn_size + cfg.zsize, cfg.emb_size)
         self.bias = nn.Parameter(torch.zeros(cfg.vocab_size))
     def logits(self, z, mask):
         lengths = mask.sum(1)
-        h = run_birnn(self.rnn, torch.cat([z, self.positions(lengths, z.shape[1])], -1), lengths)
+        h = self.rnn(torch.cat([z, self.positions(lengths, z.shape[1])], -1), lengths)
         fwd, bwd = h.chunk(2, -1)
         fwd = F.pad(fwd, (0, 0, 1, 0))[:, :-1]        # forward state of step t-1
         bwd = F.pad(bwd, (0, 0, 0, 1))[:, 1:]         # backward state of step t+1 (zero past the end)
