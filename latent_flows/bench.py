@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_bench.ipynb #858c5754
 from __future__ import annotations
-import json, math, time, datetime
+import json, math, os, time, datetime
 from pathlib import Path
 import torch
 from .core import default_device, hardware_info, git_commit, lengths_to_mask
@@ -13,7 +13,8 @@ from .flows import PRIORS, build_prior
 from .model import ModelConfig, build_model
 
 # %% auto #0
-__all__ = ['time_call', 'write_results', 'print_table', 'bench_nlsq', 'bench_flows', 'bench_sampling', 'bench_training']
+__all__ = ['time_call', 'write_results', 'print_table', 'bench_nlsq', 'bench_flows', 'bench_sampling', 'bench_training',
+           'results_dir', 'read_results']
 
 # %% ../nbs/07_bench.ipynb #655c7b38
 def time_call(fn, repeat: int = 3, warmup: int = 1, device=None) -> float:
@@ -119,3 +120,21 @@ def bench_training(dataset: str = 'jsb', batch: int = 32, steps: int = 3, device
         rows.append(dict(model=m, dataset=dataset, batch=batch, steps=steps, seconds_per_step=secs / steps,
                          sequences_per_s=batch * steps / secs, elbo_samples=cfg.elbo_samples))
     return rows
+
+# %% ../nbs/07_bench.ipynb #a0ac965b
+def results_dir(folder=None) -> Path:
+    "The project's `results/` folder: `folder`, `$LATENT_FLOWS_RESULTS`, or the nearest `results/` in the working directory or above."
+    if folder is not None: return Path(folder)
+    if os.environ.get('LATENT_FLOWS_RESULTS'): return Path(os.environ['LATENT_FLOWS_RESULTS'])
+    for d in (Path.cwd(), *Path.cwd().parents):
+        if (d / 'results').is_dir(): return d / 'results'
+    return Path('results')
+
+def read_results(pattern: str, folder=None) -> list:
+    "Every results JSON matching `pattern` (a glob relative to the results folder), sorted by path, each with its `path`."
+    out = []
+    for path in sorted(results_dir(folder).glob(pattern)):
+        try: rec = json.loads(path.read_text())
+        except json.JSONDecodeError as e: raise ValueError(f'{path}: not a valid results file ({e})') from None
+        out.append({**rec, 'path': str(path)})
+    return out

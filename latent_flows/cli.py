@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_cli.ipynb #81177624
 from __future__ import annotations
-import json, sys, time
+import csv, json, sys, time
 from dataclasses import asdict, replace, fields
 from pathlib import Path
 import torch
@@ -76,6 +76,8 @@ def evaluate_run(run: str, split: str = 'test', K: int | None = None, which: str
     model, cfg, vocab = load_run(run, which, device)
     summary_path = Path(run) / 'train_summary.json'
     summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
+    metrics = Path(run) / 'metrics.csv'
+    history = [{k: float(v) for k, v in row.items()} for row in csv.DictReader(open(metrics))] if metrics.exists() else []
     kw = {'vocab': vocab} if vocab is not None else {}
     if cfg.dataset == 'ptb': kw['max_len'] = cfg.max_len if max_len == -1 else max_len
     data = load_dataset(cfg.dataset, split, cfg.data_root, **kw)
@@ -87,7 +89,8 @@ def evaluate_run(run: str, split: str = 'test', K: int | None = None, which: str
                 max_len=kw.get('max_len'), epochs=summary.get('epochs_done'), steps=summary.get('steps'),
                 train_wall_s=summary.get('train_wall_s'), budget=dict(epochs=cfg.epochs, max_minutes=cfg.max_minutes, stopped_by=summary.get('stopped_by')),
                 train_hardware=summary.get('hardware'), hardware=hardware_info(), eval_wall_s=time.time() - t,
-                git_commit=git_commit(), train_git_commit=summary.get('git_commit'), seed=cfg.seed, config=cfg.to_dict(), checkpoint=which)
+                git_commit=git_commit(), train_git_commit=summary.get('git_commit'), seed=cfg.seed, config=cfg.to_dict(), checkpoint=which,
+                history=history)   # per-epoch training curve (metrics.csv), so the results file holds the whole run
 
 @call_parse
 def lf_evaluate(
