@@ -71,8 +71,9 @@ def lf_train(
     print(json.dumps({k: summary[k] for k in ('run_dir', 'epochs_done', 'steps', 'best_val', 'train_wall_s', 'stopped_by')}))
 
 # %% ../nbs/08_cli.ipynb #66fff8b9
-def evaluate_run(run: str, split: str = 'test', K: int | None = None, which: str = 'best', device=None, max_len: int | None = -1) -> dict:
-    "Evaluate the run in folder `run` on `split`; returns the results record. `max_len=-1`: the preset's filtering (PTB: 288)."
+def evaluate_run(run: str, split: str = 'test', K: int | None = None, which: str = 'best', device=None, max_len: int | None = -1,
+                 limit: int | None = None) -> dict:
+    "Evaluate the run in folder `run` on `split`; returns the results record. `max_len=-1`: the preset's filtering (PTB: 288); `limit`: a fixed random subset of that many sequences."
     model, cfg, vocab = load_run(run, which, device)
     summary_path = Path(run) / 'train_summary.json'
     summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
@@ -81,6 +82,10 @@ def evaluate_run(run: str, split: str = 'test', K: int | None = None, which: str
     kw = {'vocab': vocab} if vocab is not None else {}
     if cfg.dataset == 'ptb': kw['max_len'] = cfg.max_len if max_len == -1 else max_len
     data = load_dataset(cfg.dataset, split, cfg.data_root, **kw)
+    n_all = len(data)
+    if limit is not None and limit < n_all:   # same subset for every model: seed 0, independent of the run
+        keep = torch.randperm(n_all, generator=torch.Generator().manual_seed(0))[:limit].sort().values
+        data = replace(data, seqs=[data.seqs[i] for i in keep])
     K = K or cfg.eval_K
     t = time.time()
     res = evaluate(model, data, K=K, batch_size=cfg.eval_batch_size, device=default_device(device), progress=True)
@@ -90,7 +95,7 @@ def evaluate_run(run: str, split: str = 'test', K: int | None = None, which: str
                 train_wall_s=summary.get('train_wall_s'), budget=dict(epochs=cfg.epochs, max_minutes=cfg.max_minutes, stopped_by=summary.get('stopped_by')),
                 train_hardware=summary.get('hardware'), hardware=hardware_info(), eval_wall_s=time.time() - t,
                 git_commit=git_commit(), train_git_commit=summary.get('git_commit'), seed=cfg.seed, config=cfg.to_dict(), checkpoint=which,
-                history=history)   # per-epoch training curve (metrics.csv), so the results file holds the whole run
+                history=history, subset=None if len(data) == n_all else dict(sequences=len(data), of=n_all, seed=0))   # per-epoch training curve (metrics.csv), so the results file holds the whole run
 
 @call_parse
 def lf_evaluate(
@@ -101,9 +106,11 @@ def lf_evaluate(
     which: Param("checkpoint: best or last", str) = 'best',
     device: Param("cpu, cuda or cuda:N", str) = None,
     max_len: Param("PTB: drop longer sentences (-1: the paper's 288; 0: keep all)", int) = -1,
+    limit: Param("evaluate a fixed random subset (seed 0) of this many sequences; the results file records it", int) = None,
 ):
     "Evaluate a trained run the way the paper reports it and write a results JSON."
-    try: rec = evaluate_run(run, split, K, which, device, None if max_len == 0 else max_len)
+    if limit is not None and limit < 1: _fail(f'--limit must be >= 1, got {limit}')
+    try: rec = evaluate_run(run, split, K, which, device, None if max_len == 0 else max_len, limit)
     except (FileNotFoundError, ValueError) as e: _fail(str(e))
     path = Path(out or f"results/{rec['dataset']}_{rec['model'].replace('/', '-')}_{split}.json")
     path.parent.mkdir(parents=True, exist_ok=True); path.write_text(json.dumps(rec, indent=1))

@@ -23,7 +23,7 @@ def default_device(device: str | torch.device | None = None) -> torch.device:
 def hardware_info() -> dict:
     "A short description of the machine a result was measured on, for results files."
     info = dict(cpu=platform.processor() or platform.machine(), cores=os.cpu_count(),
-                torch=torch.__version__, python=platform.python_version())
+                torch=torch.__version__, threads=torch.get_num_threads(), python=platform.python_version())
     if torch.cuda.is_available(): info['gpu'] = torch.cuda.get_device_name(0)
     return info
 
