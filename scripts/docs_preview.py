@@ -19,16 +19,16 @@ def process_notebooks() -> Path:
     nbdev_sidebar.__wrapped__()
     return Path(proc_nbs(n_workers=1, force=True))
 
-def page_title(nb_path: Path) -> str:
-    "The title from the processed notebook's front matter (nbdev turns the first `# heading` into it)."
+def front_matter(nb_path: Path, key: str, default: str) -> str:
+    "A field of the processed notebook's front matter (nbdev writes `title` and `output-file` there)."
     for cell in json.loads(nb_path.read_text())['cells']:
-        m = re.search(r'^title:\s*(.+)$', ''.join(cell['source']), re.M)
+        m = re.search(rf'^{key}:\s*(.+)$', ''.join(cell['source']), re.M)
         if m: return m.group(1).strip().strip('"\'')
-    return nb_path.stem
+    return default
 
 def nav_html(pages, current: str) -> str:
-    items = ''.join(f'<li{" class=current" if stem == current else ""}><a href="{stem}.html">{html.escape(title)}</a></li>'
-                    for stem, title in pages)
+    items = ''.join(f'<li{" class=current" if page == current else ""}><a href="{page}">{html.escape(title)}</a></li>'
+                    for page, title in pages)
     return f'<nav class="site-nav"><a class="home" href="index.html">latent_flows</a><ul>{items}</ul></nav>\n'
 
 CSS = """body{max-width:60rem;margin:auto;padding:1rem 2rem;font-family:system-ui,sans-serif;line-height:1.5}
@@ -76,9 +76,10 @@ def build(out_dir='_docs_preview') -> Path:
     proc = process_notebooks()
     (out / 'preview.css').write_text(CSS)
     nbs = sorted(p for p in proc.glob('*.ipynb') if p.stem != 'index')
-    pages = [(p.stem, page_title(p)) for p in nbs]
-    for p, (stem, title) in zip(nbs, pages): render(p, out / f'{stem}.html', nav_html(pages, stem), title, out)
-    render(proc / 'index.ipynb', out / 'index.html', nav_html(pages, 'index'), 'latent_flows', out)
+    # pages named as Quarto names them (nbdev's `output-file`: 00_core.ipynb -> core.html), so links in the text work
+    pages = [(front_matter(p, 'output-file', p.stem + '.html'), front_matter(p, 'title', p.stem)) for p in nbs]
+    for p, (page, title) in zip(nbs, pages): render(p, out / page, nav_html(pages, page), title, out)
+    render(proc / 'index.ipynb', out / 'index.html', nav_html(pages, 'index.html'), 'latent_flows', out)
     (out / 'preview.css').unlink()
     print(f'docs preview: {len(pages) + 1} pages in {out}')
     return out

@@ -5,6 +5,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted(p.stem for p in (ROOT / 'nbs').glob('[0-9][0-9]_*.ipynb'))
+def page(nb: str) -> str: return re.sub(r'^\d+_', '', nb) + '.html'     # nbdev's output-file: 00_core -> core.html
 CHROME_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run']
 
 def chromium():
@@ -36,17 +37,17 @@ def test_index_links_every_notebook(site):
     assert re.search(r'<title>\s*latent_flows', html), 'index page title'
     assert 'latent_flows' in re.sub(r'<[^>]+>', ' ', html.split('<body', 1)[1]), 'project name in the page body'
     links = set(re.findall(r'href="([^"#]+\.html)"', html))
-    missing = [f'{nb}.html' for nb in NOTEBOOKS if f'{nb}.html' not in links]
+    missing = [page(nb) for nb in NOTEBOOKS if page(nb) not in links]
     assert not missing, f'index does not link {missing}'
 
 @pytest.mark.parametrize('nb', NOTEBOOKS)
 def test_page_has_equations_and_figures(site, nb):
-    html = dom(site / f'{nb}.html')
+    html = dom(site / page(nb))
     maths = re.findall(r'<annotation encoding="application/x-tex">(.*?)</annotation>', html, re.S)
-    assert maths, f'{nb}.html: no equation (MathML with its LaTeX) on the page'
-    assert not re.search(r'\$\$', re.sub(r'<(pre|code)\b.*?</\1>', '', html, flags=re.S)), f'{nb}.html: unrendered $$ math'
+    assert maths, f'{page(nb)}: no equation (MathML with its LaTeX) on the page'
+    assert not re.search(r'\$\$', re.sub(r'<(pre|code)\b.*?</\1>', '', html, flags=re.S)), f'{page(nb)}: unrendered $$ math'
     figures = re.findall(r'<img [^>]*src="data:image/(png|svg)', html)
-    assert figures, f'{nb}.html: no figure'
+    assert figures, f'{page(nb)}: no figure'
 
 def test_screenshot(site):
     shot = site / 'screenshot_index.png'
