@@ -88,8 +88,8 @@ def bench_sampling(lengths=(32, 64, 128, 256, 512, 1024), batches=(1, 64), devic
         for T in lengths:
             row = dict(device=device.type, T=T, batch=B)
             for m in models:
-                cfg = ModelConfig(kind='text', vocab_size=50, prior=m, max_len=max(lengths), prior_layers=3 if m == 'IAF/SCF' else None,
-                                  **(sizes or {}))
+                cfg = ModelConfig(**{'kind': 'text', 'vocab_size': 50, 'prior': m, 'max_len': max(lengths),
+                                     'prior_layers': 3 if m == 'IAF/SCF' else None, **(sizes or {})})   # `sizes` may override any
                 model = build_model(cfg, torch.tensor([T])).to(device).eval()
                 row[f'{m}_s'] = time_call(lambda: model.sample(lengths=[T] * B), repeat=repeat, device=device)
             if 'lstm' in models and 'IAF/SCF' in models: row['speedup'] = row['lstm_s'] / row['IAF/SCF_s']

@@ -1,4 +1,4 @@
-import os
+import os, sys
 from pathlib import Path
 import pytest
 
@@ -10,3 +10,9 @@ def shared_data():
     path = Path(os.environ.get('LATENT_FLOWS_DATA', SHARED))
     if not (path / 'SHA256SUMS').exists(): pytest.skip(f'no shared data at {path}')
     return path
+
+def console_script(name):
+    "Path of an installed console script (the package must be installed, as the README's test command does)."
+    path = Path(sys.executable).parent / name
+    if not path.exists(): pytest.skip(f'{name} is not installed next to {sys.executable}')
+    return str(path)

@@ -3,18 +3,12 @@ import json, os, signal, subprocess, sys, time
 from dataclasses import replace
 from pathlib import Path
 import pytest, torch
+from conftest import console_script
 from latent_flows.train import preset, train, load_checkpoint, TrainConfig, NonFiniteError, evaluate, load_run
 from latent_flows.data import SequenceData
 
 TINY = dict(zsize=4, emb_size=16, rnn_size=16, rnn_layers=1, pos_dim=4, prior_units=8, prior_lstm_size=16, prior_layers=2)
 quiet = dict(progress=False, log=lambda s: None)
-
-
-def console_script(name):
-    "Path of an installed console script (the package must be installed, as the README's test command does)."
-    path = Path(sys.executable).parent / name
-    if not path.exists(): pytest.skip(f'{name} is not installed next to {sys.executable}')
-    return str(path)
 
 
 def _cfg(model='AF/SCF', **kw):

@@ -1,0 +1,67 @@
+"The console scripts end to end, as a user runs them: train -> evaluate -> sample, the benchmark, help and bad values."
+import json, os, subprocess
+from pathlib import Path
+import pytest
+from conftest import console_script
+
+TINY = 'zsize=4,emb_size=16,rnn_size=16,rnn_layers=1,pos_dim=4,prior_units=8,prior_lstm_size=16,prior_layers=2'
+REQUIRED = {'dataset', 'model', 'split', 'nll', 'unit', 'recon', 'kl', 'K', 'epochs', 'train_wall_s', 'hardware', 'git_commit', 'seed', 'config'}
+
+def run(name, *args, cwd=None, ok=True):
+    r = subprocess.run([console_script(name), *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=600,
+                       env={**os.environ, 'MPLBACKEND': 'Agg'})
+    if ok: assert r.returncode == 0, f'{name} {args} failed:\n{r.stdout[-2000:]}\n{r.stderr[-3000:]}'
+    return r
+
+@pytest.fixture(scope='module')
+def jsb_run(shared_data, tmp_path_factory):
+    out = tmp_path_factory.mktemp('cli') / 'jsb-afscf'
+    run('lf_train', '--dataset', 'jsb', '--model', 'AF/SCF', '--out', out, '--epochs', 1, '--batch_size', 32, '--quiet',
+        '--sizes', TINY, '--set', 'kl_warmup_epochs=0,kl_anneal_epochs=1,eval_K=2')
+    return out
+
+def test_train_evaluate_writes_the_results_file(jsb_run, tmp_path):
+    res = tmp_path / 'res.json'
+    r = run('lf_evaluate', jsb_run, '--split', 'valid', '--K', 3, '--limit', 10, '--out', res)
+    assert 'nats/step' in r.stdout
+    rec = json.loads(res.read_text())
+    assert REQUIRED <= rec.keys(), REQUIRED - rec.keys()
+    assert rec['dataset'] == 'jsb' and rec['model'] == 'AF/SCF' and rec['unit'] == 'nats/step' and rec['K'] == 3
+    assert rec['sequences'] == 10 and rec['subset'] == dict(sequences=10, of=76, seed=0)
+    assert rec['epochs'] == 1 and len(rec['history']) == 1 and rec['nll'] > 0
+    assert rec['config']['sizes']['zsize'] == 4
+
+def test_sample_music_writes_midi_and_png(jsb_run, tmp_path):
+    run('lf_sample', jsb_run, '--batch', 2, '--length', 12, '--out', tmp_path / 's')
+    for i in range(2):
+        assert (tmp_path / 's' / f'sample_{i}.mid').stat().st_size > 0 and (tmp_path / 's' / f'sample_{i}.png').stat().st_size > 1000
+
+def test_bench_writes_a_results_file(tmp_path):
+    run('lf_bench', '--suite', 'sampling', '--lengths', '4,8', '--batches', '2', '--sizes', TINY, '--out_dir', tmp_path)
+    rec = json.loads((tmp_path / 'bench_sampling_cpu.json').read_text())
+    assert len(rec['rows']) == 2 and all(r['speedup'] > 0 for r in rec['rows']) and rec['sizes']['zsize'] == 4
+
+@pytest.mark.parametrize('name', ['lf_train', 'lf_evaluate', 'lf_sample', 'lf_bench', 'lf_demo'])
+def test_help_explains_every_option(name):
+    text = run(name, '--help').stdout
+    opts = [l.split()[0] for l in text.split('options:')[1].splitlines() if l.strip().startswith('--') and not l.strip().startswith('--help')]
+    assert opts, text
+    # every option has a description: argparse prints it on the option's line or the next one
+    body = text.split('options:')[1]
+    for opt in opts:
+        after = body.split(opt, 1)[1].split('\n  --', 1)[0]
+        assert len(after.strip().split()) >= 2, f'{name} {opt} has no explanation'
+
+@pytest.mark.parametrize('args, msg', [
+    (['lf_train', '--dataset', 'mnist'], 'TrainConfig.dataset must be one of'),
+    (['lf_train', '--set', 'warmup=3'], "unknown TrainConfig field 'warmup'"),
+    (['lf_train', '--set', 'lr=fast'], 'lr'),
+    (['lf_train', '--sizes', 'zsize=0'], 'ModelConfig.zsize must be >= 1'),
+    (['lf_evaluate', '/nonexistent/run'], '/nonexistent/run'),
+    (['lf_sample', '/nonexistent/run', '--batch', '0'], '--batch must be >= 1'),
+    (['lf_evaluate', '/nonexistent/run', '--limit', '0'], '--limit must be >= 1'),
+    (['lf_bench', '--suite', 'everything'], 'suite must be nlsq, flows, sampling or training'),
+])
+def test_bad_values_are_clear_errors(args, msg, tmp_path):
+    r = run(args[0], *args[1:], cwd=tmp_path, ok=False)
+    assert r.returncode == 2 and msg in r.stderr, (r.returncode, r.stderr[-2000:])
