@@ -72,7 +72,7 @@ def lf_train(
 
 # %% ../nbs/08_cli.ipynb #66fff8b9
 def evaluate_run(run: str, split: str = 'test', K: int | None = None, which: str = 'best', device=None, max_len: int | None = -1,
-                 limit: int | None = None) -> dict:
+                 limit: int | None = None, progress: bool = True) -> dict:
     "Evaluate the run in folder `run` on `split`; returns the results record. `max_len=-1`: the preset's filtering (PTB: 288); `limit`: a fixed random subset of that many sequences."
     model, cfg, vocab = load_run(run, which, device)
     summary_path = Path(run) / 'train_summary.json'
@@ -88,7 +88,7 @@ def evaluate_run(run: str, split: str = 'test', K: int | None = None, which: str
         data = replace(data, seqs=[data.seqs[i] for i in keep])
     K = K or cfg.eval_K
     t = time.time()
-    res = evaluate(model, data, K=K, batch_size=cfg.eval_batch_size, device=default_device(device), progress=True)
+    res = evaluate(model, data, K=K, batch_size=cfg.eval_batch_size, device=default_device(device), progress=progress)
     return dict(dataset=cfg.dataset, model=cfg.model, split=split, nll=res['nll'], unit=res['unit'], recon=res['recon'], kl=res['kl'],
                 elbo_nll=res['elbo_nll'], K=res['K'], sequences=res['sequences'], events=res['events'],
                 max_len=kw.get('max_len'), epochs=summary.get('epochs_done'), steps=summary.get('steps'),
