@@ -78,7 +78,8 @@ def evaluate_run(run: str, split: str = 'test', K: int | None = None, which: str
     summary_path = Path(run) / 'train_summary.json'
     summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
     metrics = Path(run) / 'metrics.csv'
-    history = [{k: float(v) for k, v in row.items()} for row in csv.DictReader(open(metrics))] if metrics.exists() else []
+    # the per-epoch training curve (metrics.csv), so the results file holds the whole run
+    history = [{k: float(v) for k, v in row.items()} for row in csv.DictReader(metrics.read_text().splitlines())] if metrics.exists() else []
     kw = {'vocab': vocab} if vocab is not None else {}
     if cfg.dataset == 'ptb': kw['max_len'] = cfg.max_len if max_len == -1 else max_len
     data = load_dataset(cfg.dataset, split, cfg.data_root, **kw)
@@ -95,7 +96,7 @@ def evaluate_run(run: str, split: str = 'test', K: int | None = None, which: str
                 train_wall_s=summary.get('train_wall_s'), budget=dict(epochs=cfg.epochs, max_minutes=cfg.max_minutes, stopped_by=summary.get('stopped_by')),
                 train_hardware=summary.get('hardware'), hardware=hardware_info(), eval_wall_s=time.time() - t,
                 git_commit=git_commit(), train_git_commit=summary.get('git_commit'), seed=cfg.seed, config=cfg.to_dict(), checkpoint=which,
-                history=history, subset=None if len(data) == n_all else dict(sequences=len(data), of=n_all, seed=0))   # per-epoch training curve (metrics.csv), so the results file holds the whole run
+                history=history, subset=None if len(data) == n_all else dict(sequences=len(data), of=n_all, seed=0))
 
 @call_parse
 def lf_evaluate(
