@@ -13,8 +13,8 @@ from .flows import PRIORS, build_prior
 from .model import ModelConfig, build_model
 
 # %% auto #0
-__all__ = ['time_call', 'write_results', 'print_table', 'bench_nlsq', 'bench_flows', 'bench_sampling', 'bench_training',
-           'results_dir', 'read_results']
+__all__ = ['time_call', 'write_results', 'markdown_table', 'print_table', 'bench_nlsq', 'bench_flows', 'bench_sampling',
+           'bench_training', 'results_dir', 'read_results']
 
 # %% ../nbs/07_bench.ipynb #655c7b38
 def time_call(fn, repeat: int = 3, warmup: int = 1, device=None) -> float:
@@ -36,12 +36,16 @@ def write_results(suite: str, rows: list, out_dir='results', device=None, **extr
                                     rows=rows, **extra), indent=1))
     return path
 
-def print_table(rows: list, cols=None):
-    "Print rows (dicts) as a markdown table."
+def markdown_table(rows: list, cols=None) -> str:
+    "Rows (dicts) as a markdown table; floats to 4 significant digits."
     cols = cols or list(rows[0])
     fmt = lambda v: f'{v:.4g}' if isinstance(v, float) else str(v)
-    print('| ' + ' | '.join(cols) + ' |'); print('|' + '---|' * len(cols))
-    for r in rows: print('| ' + ' | '.join(fmt(r.get(c, '')) for c in cols) + ' |')
+    return '\n'.join(['| ' + ' | '.join(cols) + ' |', '|' + '---|' * len(cols)] +
+                     ['| ' + ' | '.join(fmt(r.get(c, '')) for c in cols) + ' |' for r in rows])
+
+def print_table(rows: list, cols=None):
+    "Print rows (dicts) as a markdown table."
+    print(markdown_table(rows, cols))
 
 # %% ../nbs/07_bench.ipynb #83ab8924
 def bench_nlsq(n: int = 10 ** 6, bisect_iters: int = 60, device=None, seed: int = 0) -> list:

@@ -4,11 +4,11 @@
 
 # %% ../nbs/09_music_results.ipynb #b8e5908d
 from __future__ import annotations
-from .bench import read_results
+from .bench import read_results, markdown_table
 from .train import MODELS
 
 # %% auto #0
-__all__ = ['PAPER_MUSIC', 'budget_label', 'short_commit', 'nll_table', 'markdown_table']
+__all__ = ['PAPER_MUSIC', 'budget_label', 'short_commit', 'nll_table']
 
 # %% ../nbs/09_music_results.ipynb #a5589bdb
 PAPER_MUSIC = {   # the paper's test NLL (nats/step); only the numbers PAPER.md confirms
@@ -37,9 +37,3 @@ def nll_table(records: list, paper: dict, dataset: str, models=MODELS) -> list:
                      'ours': f"{r['nll']:.3f}" if r else 'not run', 'recon / KL': f"{r['recon']:.2f} / {r['kl']:.2f}" if r else '',
                      'K': r['K'] if r else '', 'budget': budget_label(r) if r else '', 'commit': short_commit(r.get('train_git_commit') or r['git_commit']) if r else ''})
     return rows
-
-def markdown_table(rows: list) -> str:
-    "Rows of dicts as a markdown table (displayed with IPython's `Markdown`)."
-    cols = list(rows[0])
-    return '\n'.join(['| ' + ' | '.join(cols) + ' |', '|' + '---|' * len(cols)] +
-                     ['| ' + ' | '.join(str(r[c]) for c in cols) + ' |' for r in rows])
