@@ -163,6 +163,7 @@ def lf_bench(
     batches: Param("comma-separated batch sizes (sampling)", str) = '1,64',
     sizes: Param("model size overrides, e.g. zsize=8,rnn_size=32 (sampling, training)", str) = None,
     out_dir: Param("folder for the results JSON", str) = 'results',
+    time_limit: Param("sampling: skip a model's longer lengths once one batch takes more seconds than this", float) = None,
 ):
     "Run a benchmark, print its table and write results/bench_<suite>_<device>.json."
     ints = lambda s: tuple(int(v) for v in s.split(','))
@@ -170,12 +171,12 @@ def lf_bench(
         sz = parse_overrides(sizes, ModelConfig) or None
         if suite == 'nlsq': rows = bench.bench_nlsq(device=device)
         elif suite == 'flows': rows = bench.bench_flows(ints(lengths or '64,256,1024'), device=device)
-        elif suite == 'sampling': rows = bench.bench_sampling(ints(lengths or '32,64,128,256,512,1024'), ints(batches), device=device, sizes=sz)
+        elif suite == 'sampling': rows = bench.bench_sampling(ints(lengths or '32,64,128,256,512,1024'), ints(batches), device=device, sizes=sz, time_limit=time_limit)
         elif suite == 'training': rows = bench.bench_training(device=device, sizes=sz)
         else: raise ValueError(f"suite must be nlsq, flows, sampling or training, got {suite!r}")
     except ValueError as e: _fail(str(e))
     bench.print_table(rows)
-    print('->', bench.write_results(suite, rows, out_dir, device, sizes=sz))
+    print('->', bench.write_results(suite, rows, out_dir, device, sizes=sz, time_limit=time_limit))
 
 # %% ../nbs/08_cli.ipynb #1fe6a61c
 DEMO_SIZES = dict(zsize=16, emb_size=64, rnn_size=64, rnn_layers=1, pos_dim=8, prior_units=32, prior_lstm_size=64, prior_layers=3)

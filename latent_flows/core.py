@@ -29,8 +29,10 @@ def hardware_info() -> dict:
 
 # %% ../nbs/00_core.ipynb #2e876a20
 def git_commit() -> str:
-    "The git commit of the checkout this package runs from (with '+dirty' if it has uncommitted changes), or 'unknown'."
+    """The git commit of the checkout this package runs from (with '+dirty' if it has uncommitted changes), or 'unknown'.
+    `$LATENT_FLOWS_GIT_COMMIT` names it for a copy of the tree without its `.git` (as sent to a GPU machine)."""
     import subprocess
+    if os.environ.get('LATENT_FLOWS_GIT_COMMIT'): return os.environ['LATENT_FLOWS_GIT_COMMIT']
     here = os.path.dirname(os.path.abspath(__file__)) if '__file__' in globals() else os.getcwd()
     try:
         sha = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=here, capture_output=True, text=True, timeout=10).stdout.strip()

@@ -11,19 +11,31 @@
 # up its budget is only re-evaluated). Runs go to runs/equal-<MINUTES>min/<DATASET>/, results to
 # results/<music|ptb>/<DATASET>_<MODEL>_test.json, samples to results/<music|ptb>/samples/.
 # For the paper's full schedule, call lf_train without --minutes and --set.
+# PARALLEL=1 trains the five models at the same time (on a GPU machine with cores to spare: same wall time,
+# same hardware, shared by all five), each writing its log to <run>.log. RESULTS=folder writes the results
+# and samples there instead of results/<music|ptb> (e.g. results/music/gpu for runs on a GPU machine).
 set -euo pipefail
 ds=${1:?dataset}; minutes=${2:?minutes}; K=${3:-30}; warm=${4:-1}; anneal=${5:-2}
 shift $(( $# < 5 ? $# : 5 )); [ "${1:-}" = "--" ] && shift
 group=music; [ "$ds" = ptb ] && group=ptb
-for model in lstm AF/SCF independent AF/AF IAF/SCF; do
-  name=${model//\//-}
-  run=runs/equal-${minutes}min/$ds/$name
+res=${RESULTS:-results/$group}
+one_model() {
+  local model=$1; shift
+  local name=${model//\//-}
+  local run=runs/equal-${minutes}min/$ds/$name
   lf_train --dataset "$ds" --model "$model" --out "$run" --minutes "$minutes" --quiet --resume \
            --set "kl_warmup_epochs=$warm,kl_anneal_epochs=$anneal"
-  lf_evaluate "$run" --split test --K "$K" --out "results/$group/${ds}_${name}_test.json" "$@"
+  lf_evaluate "$run" --split test --K "$K" --out "$res/${ds}_${name}_test.json" "$@"
   if [ "$group" = ptb ]; then
-    mkdir -p results/ptb/samples && lf_sample "$run" --batch 5 --out "results/ptb/samples/${name}.txt"
+    mkdir -p "$res/samples" && lf_sample "$run" --batch 5 --out "$res/samples/${name}.txt"
   else
-    lf_sample "$run" --batch 2 --length 64 --out "results/music/samples/${ds}_${name}"
+    lf_sample "$run" --batch 2 --length 64 --out "$res/samples/${ds}_${name}"
   fi
+}
+for model in lstm AF/SCF independent AF/AF IAF/SCF; do
+  if [ "${PARALLEL:-0}" = 1 ]; then
+    mkdir -p "runs/equal-${minutes}min/$ds"
+    one_model "$model" "$@" > "runs/equal-${minutes}min/$ds/${model//\//-}.log" 2>&1 &
+  else one_model "$model" "$@"; fi
 done
+wait
