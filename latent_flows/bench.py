@@ -37,9 +37,9 @@ def write_results(suite: str, rows: list, out_dir='results', device=None, **extr
     return path
 
 def markdown_table(rows: list, cols=None) -> str:
-    "Rows (dicts) as a markdown table; floats to 4 significant digits."
+    "Rows (dicts) as a markdown table; floats to 4 significant digits, `None` (not measured) as —."
     cols = cols or list(rows[0])
-    fmt = lambda v: f'{v:.4g}' if isinstance(v, float) else str(v)
+    fmt = lambda v: f'{v:.4g}' if isinstance(v, float) else '—' if v is None else str(v)
     return '\n'.join(['| ' + ' | '.join(cols) + ' |', '|' + '---|' * len(cols)] +
                      ['| ' + ' | '.join(fmt(r.get(c, '')) for c in cols) + ' |' for r in rows])
 

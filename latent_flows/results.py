@@ -8,7 +8,7 @@ from .bench import read_results, markdown_table
 from .train import MODELS
 
 # %% auto #0
-__all__ = ['PAPER_MUSIC', 'budget_label', 'short_commit', 'nll_table']
+__all__ = ['PAPER_MUSIC', 'budget_label', 'group_label', 'short_commit', 'nll_table']
 
 # %% ../nbs/09_music_results.ipynb #a5589bdb
 PAPER_MUSIC = {   # the paper's test NLL (nats/step); only the numbers PAPER.md confirms
@@ -22,6 +22,13 @@ def budget_label(r: dict) -> str:
     where = f"{hw.get('gpu') or hw.get('cpu', '?')} ({hw.get('cores', '?')} cores)" if not hw.get('gpu') else hw['gpu']
     stop = f", stopped by a {b['max_minutes']:g}-min budget" if b.get('stopped_by') == 'budget' and b.get('max_minutes') else ''
     return f"{r.get('steps')} steps ({r.get('epochs')} epochs), {r['train_wall_s'] / 60:.0f} min on {where}{stop}"
+
+def group_label(recs: list) -> str:
+    "The budget a group of equal-budget runs shared, in words, read from the first of their results files."
+    r = recs[0]; hw = r.get('train_hardware') or r.get('hardware') or {}
+    where = hw.get('gpu') or f"a {hw.get('cores', '?')}-core CPU"
+    minutes = (r.get('budget') or {}).get('max_minutes')
+    return f"{minutes:g} min per model on {where}" if minutes else f"no time budget, on {where}"
 
 def short_commit(c: str) -> str:
     "First 8 hex digits, keeping the mark of uncommitted changes."

@@ -50,7 +50,7 @@ class TrainConfig:
     nan_policy: str = 'skip'               # 'skip' the batch or 'stop' the run on a non-finite loss or gradient
     max_bad_steps: int = 20                # consecutive skipped steps before the run stops anyway
     checkpoint_every: int = 100            # optimiser steps between checkpoints (and at every epoch end)
-    amp: bool = False                      # bfloat16 autocast (for GPUs; runs on the CPU too, which is how it is tested)
+    amp: bool = False                      # bfloat16 autocast (for GPUs; runs on the CPU too, which is how CI tests it)
     seed: int = 0
     device: str | None = None
     data_root: str | None = None
@@ -133,8 +133,8 @@ def dist_info():
 # %% ../nbs/06_train.ipynb #b7bcc3f1
 @torch.no_grad()
 def evaluate(model, data, K: int = 30, batch_size: int = 32, device=None, chunk: int = 10, progress=False) -> dict:
-    "IW NLL with K samples, and ELBO reconstruction / KL, per event in the data set's unit, over all of `data`."
-    device = default_device(device) if device is None else device
+    "IW NLL with K samples, and ELBO reconstruction / KL, per event in the data set's unit, over all of `data` (on `model`'s device unless `device`)."
+    device = device or next(model.parameters()).device
     model.eval(); kind = model.cfg.kind
     tot = dict(nll=0.0, rec=0.0, kl=0.0, elbo=0.0); events = 0
     for b in tqdm(make_loader(data, batch_size, shuffle=False), disable=not progress, desc='evaluate'):
