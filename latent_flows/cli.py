@@ -72,8 +72,8 @@ def lf_train(
 
 # %% ../nbs/08_cli.ipynb #66fff8b9
 def evaluate_run(run: str, split: str = 'test', K: int | None = None, which: str = 'best', device=None, max_len: int | None = -1,
-                 limit: int | None = None, progress: bool = True) -> dict:
-    "Evaluate the run in folder `run` on `split`; returns the results record. `max_len=-1`: the preset's filtering (PTB: 288); `limit`: a fixed random subset of that many sequences."
+                 limit: int | None = None, progress: bool = True, seed: int = 0) -> dict:
+    "Evaluate the run in folder `run` on `split`; returns the results record. `max_len=-1`: the preset's filtering (PTB: 288); `limit`: a fixed random subset of that many sequences; `seed`: the importance samples' (so a rerun gives the same number)."
     model, cfg, vocab = load_run(run, which, device)
     summary_path = Path(run) / 'train_summary.json'
     summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
@@ -88,14 +88,14 @@ def evaluate_run(run: str, split: str = 'test', K: int | None = None, which: str
         keep = torch.randperm(n_all, generator=torch.Generator().manual_seed(0))[:limit].sort().values
         data = replace(data, seqs=[data.seqs[i] for i in keep])
     K = K or cfg.eval_K
-    t = time.time()
+    t = time.time(); seed_everything(seed)
     res = evaluate(model, data, K=K, batch_size=cfg.eval_batch_size, device=default_device(device), progress=progress)
     return dict(dataset=cfg.dataset, model=cfg.model, split=split, nll=res['nll'], unit=res['unit'], recon=res['recon'], kl=res['kl'],
                 elbo_nll=res['elbo_nll'], K=res['K'], sequences=res['sequences'], events=res['events'],
                 max_len=kw.get('max_len'), epochs=summary.get('epochs_done'), steps=summary.get('steps'),
                 train_wall_s=summary.get('train_wall_s'), budget=dict(epochs=cfg.epochs, max_minutes=cfg.max_minutes, stopped_by=summary.get('stopped_by')),
                 train_hardware=summary.get('hardware'), hardware=hardware_info(), eval_wall_s=time.time() - t,
-                git_commit=git_commit(), train_git_commit=summary.get('git_commit'), seed=cfg.seed, config=cfg.to_dict(), checkpoint=which,
+                git_commit=git_commit(), train_git_commit=summary.get('git_commit'), seed=cfg.seed, eval_seed=seed, config=cfg.to_dict(), checkpoint=which,
                 history=history, subset=None if len(data) == n_all else dict(sequences=len(data), of=n_all, seed=0))
 
 @call_parse
@@ -108,10 +108,11 @@ def lf_evaluate(
     device: Param("cpu, cuda or cuda:N", str) = None,
     max_len: Param("PTB: drop longer sentences (-1: the paper's 288; 0: keep all)", int) = -1,
     limit: Param("evaluate a fixed random subset (seed 0) of this many sequences; the results file records it", int) = None,
+    seed: Param("random seed of the importance samples", int) = 0,
 ):
     "Evaluate a trained run the way the paper reports it and write a results JSON."
     if limit is not None and limit < 1: _fail(f'--limit must be >= 1, got {limit}')
-    try: rec = evaluate_run(run, split, K, which, device, None if max_len == 0 else max_len, limit)
+    try: rec = evaluate_run(run, split, K, which, device, None if max_len == 0 else max_len, limit, seed=seed)
     except (FileNotFoundError, ValueError) as e: _fail(str(e))
     path = Path(out or f"results/{rec['dataset']}_{rec['model'].replace('/', '-')}_{split}.json")
     path.parent.mkdir(parents=True, exist_ok=True); path.write_text(json.dumps(rec, indent=1))

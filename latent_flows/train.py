@@ -189,9 +189,9 @@ def train(cfg: TrainConfig, run_dir, resume: bool = False, progress: bool = True
     if resume and last.exists():
         ck = load_checkpoint(last)
         saved = TrainConfig.from_dict(ck['config'])
-        budget = ('epochs', 'max_minutes', 'max_steps')
-        if {k: v for k, v in saved.to_dict().items() if k not in budget} != {k: v for k, v in cfg.to_dict().items() if k not in budget}:
-            raise ValueError(f'{last}: the run was started with a different config; resume with the same settings (epochs and budgets may change)')
+        free = ('epochs', 'max_minutes', 'max_steps', 'device', 'data_root')   # budgets, and where a sitting runs
+        if {k: v for k, v in saved.to_dict().items() if k not in free} != {k: v for k, v in cfg.to_dict().items() if k not in free}:
+            raise ValueError(f'{last}: the run was started with a different config; resume with the same settings (epochs, budgets and device may change)')
     else:
         if last.exists() and main: raise FileExistsError(f'{run_dir} already holds a run; pass resume=True (--resume) to continue it, or use a new folder')
         ck = None

@@ -10,7 +10,7 @@
 # stored in every results file. Resumable: rerun the same command to continue killed runs (a run that used
 # up its budget is only re-evaluated). Runs go to runs/equal-<MINUTES>min/<DATASET>/, results to
 # results/<music|ptb>/<DATASET>_<MODEL>_test.json, samples to results/<music|ptb>/samples/.
-# For the paper's full schedule, call lf_train without --minutes and --set.
+# For the paper's full schedule, use scripts/run_model.sh with no lf_train options.
 # PARALLEL=1 trains the five models at the same time (on a GPU machine with cores to spare: same wall time,
 # same hardware, shared by all five), each writing its log to <run>.log. RESULTS=folder writes the results
 # and samples there instead of results/<music|ptb> (e.g. results/music/gpu for runs on a GPU machine).
@@ -21,16 +21,8 @@ group=music; [ "$ds" = ptb ] && group=ptb
 res=${RESULTS:-results/$group}
 one_model() {
   local model=$1; shift
-  local name=${model//\//-}
-  local run=runs/equal-${minutes}min/$ds/$name
-  lf_train --dataset "$ds" --model "$model" --out "$run" --minutes "$minutes" --quiet --resume \
-           --set "kl_warmup_epochs=$warm,kl_anneal_epochs=$anneal"
-  lf_evaluate "$run" --split test --K "$K" --out "$res/${ds}_${name}_test.json" "$@"
-  if [ "$group" = ptb ]; then
-    mkdir -p "$res/samples" && lf_sample "$run" --batch 5 --out "$res/samples/${name}.txt"
-  else
-    lf_sample "$run" --batch 2 --length 64 --out "$res/samples/${ds}_${name}"
-  fi
+  bash "$(dirname "$0")/run_model.sh" "$ds" "$model" "runs/equal-${minutes}min/$ds/${model//\//-}" "$res" \
+       --minutes "$minutes" --set "kl_warmup_epochs=$warm,kl_anneal_epochs=$anneal" -- --K "$K" "$@"
 }
 for model in lstm AF/SCF independent AF/AF IAF/SCF; do
   if [ "${PARALLEL:-0}" = 1 ]; then

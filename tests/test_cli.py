@@ -65,3 +65,18 @@ def test_help_explains_every_option(name):
 def test_bad_values_are_clear_errors(args, msg, tmp_path):
     r = run(args[0], *args[1:], cwd=tmp_path, ok=False)
     assert r.returncode == 2 and msg in r.stderr, (r.returncode, r.stderr[-2000:])
+
+
+def test_run_model_script_trains_evaluates_samples_and_resumes(shared_data, tmp_path):
+    "scripts/run_model.sh (what equal_budget.sh runs for every model): results file and samples; a rerun only re-evaluates, to the same number."
+    script = Path(__file__).parents[1] / 'scripts' / 'run_model.sh'
+    env = {**os.environ, 'MPLBACKEND': 'Agg', 'PATH': f"{Path(console_script('lf_train')).parent}{os.pathsep}{os.environ['PATH']}"}
+    args = ['bash', script, 'jsb', 'AF/SCF', tmp_path / 'run', tmp_path / 'res', '--sizes', TINY, '--epochs', '1', '--', '--K', '2', '--limit', '5']
+    recs = []
+    for _ in range(2):
+        r = subprocess.run(list(map(str, args)), capture_output=True, text=True, env=env, timeout=600)
+        assert r.returncode == 0, r.stderr[-3000:]
+        recs.append(json.loads((tmp_path / 'res' / 'jsb_AF-SCF_test.json').read_text()))
+    assert REQUIRED <= recs[0].keys() and recs[0]['subset']['sequences'] == 5
+    assert recs[0]['steps'] == recs[1]['steps'] and recs[0]['nll'] == recs[1]['nll']   # not retrained; evaluation seeded
+    assert sorted(p.name for p in (tmp_path / 'res' / 'samples' / 'jsb_AF-SCF').iterdir()) == ['sample_0.mid', 'sample_0.png', 'sample_1.mid', 'sample_1.png']

@@ -68,6 +68,8 @@ def test_existing_run_is_not_overwritten(shared_data, tmp_path):
         train(_cfg(max_steps=1), tmp_path / 'r', **quiet)
     with pytest.raises(ValueError, match='different config'):
         train(_cfg(max_steps=2, lr=0.5), tmp_path / 'r', resume=True, **quiet)
+    # a longer budget, and another device (here: the default one), are not a different config
+    assert train(_cfg(max_steps=2, device=None), tmp_path / 'r', resume=True, **quiet)['steps'] == 2
 
 
 def test_corrupt_checkpoint_is_a_clear_error(tmp_path):
