@@ -27,8 +27,9 @@ def group_label(recs: list) -> str:
     "The budget a group of equal-budget runs shared, in words, read from the first of their results files."
     r = recs[0]; hw = r.get('train_hardware') or r.get('hardware') or {}
     where = hw.get('gpu') or f"a {hw.get('cores', '?')}-core CPU"
-    minutes = (r.get('budget') or {}).get('max_minutes')
-    return f"{minutes:g} min per model on {where}" if minutes else f"no time budget, on {where}"
+    b = r.get('budget') or {}
+    if b.get('max_minutes'): return f"{b['max_minutes']:g} min per model on {where}"
+    return f"the full schedule (up to {b.get('epochs', '?')} epochs) on {where}"
 
 def short_commit(c: str) -> str:
     "First 8 hex digits, keeping the mark of uncommitted changes."
