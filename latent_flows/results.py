@@ -20,7 +20,8 @@ def budget_label(r: dict) -> str:
     "How much training a result had, in words: epochs, wall time, hardware, and whether a budget stopped it."
     b, hw = r.get('budget') or {}, r.get('train_hardware') or r.get('hardware') or {}
     where = f"{hw.get('gpu') or hw.get('cpu', '?')} ({hw.get('cores', '?')} cores)" if not hw.get('gpu') else hw['gpu']
-    stop = f", stopped by a {b['max_minutes']:g}-min budget" if b.get('stopped_by') == 'budget' and b.get('max_minutes') else ''
+    stop = (f", stopped by a {b['max_minutes']:g}-min budget" if b.get('stopped_by') == 'budget' and b.get('max_minutes') else
+            ', stopped when the learning rate had decayed away' if b.get('stopped_by') == 'min_lr' else '')
     return f"{r.get('steps')} steps ({r.get('epochs')} epochs), {r['train_wall_s'] / 60:.0f} min on {where}{stop}"
 
 def group_label(recs: list) -> str:

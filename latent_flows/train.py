@@ -41,6 +41,7 @@ class TrainConfig:
     free_bits: float = 0.0                 # optional: nats per step below which the KL is not penalised (0: off)
     elbo_samples: int = 10
     lr_decay: float = 4.0                  # divide the lr by this when validation stops improving (after the ramp)
+    min_lr: float = 1e-6                   # stop once the lr has decayed below this: nothing is left to learn (ours; the paper runs all epochs)
     patience: int = 1
     reset_optimizer_on_decay: bool = True  # as the reference code does
     eval_K: int = 30                       # importance samples for the reported NLL
@@ -63,6 +64,7 @@ class TrainConfig:
                   ('nan_policy', self.nan_policy in ('skip', 'stop'), "'skip' or 'stop'")]
         checks += [(f, getattr(self, f) > 0, 'positive') for f in ('epochs', 'batch_size', 'grad_accum', 'lr', 'elbo_samples', 'eval_K', 'lr_decay', 'eval_batch_size', 'checkpoint_every')]
         checks += [(f, getattr(self, f) >= 0, '>= 0') for f in ('grad_clip', 'kl_start', 'kl_warmup_epochs', 'kl_anneal_epochs', 'free_bits', 'patience')]
+        checks.append(('min_lr', 0 <= self.min_lr < self.lr, f'>= 0 and below lr ({self.lr})'))
         if self.max_minutes is not None: checks.append(('max_minutes', self.max_minutes > 0, 'positive or None'))
         for name, ok, want in checks:
             if not ok: raise ValueError(f'TrainConfig.{name} must be {want}, got {getattr(self, name)!r}')
@@ -220,7 +222,7 @@ def train(cfg: TrainConfig, run_dir, resume: bool = False, progress: bool = True
         st['wall_s'] = wall0 + time.time() - t_start
         return (cfg.max_minutes is not None and st['wall_s'] > 60 * cfg.max_minutes) or (cfg.max_steps is not None and st['step'] >= cfg.max_steps)
 
-    while st['epoch'] < cfg.epochs:
+    while st['epoch'] < cfg.epochs and st['lr'] >= cfg.min_lr:
         loader = make_loader(train_data, cfg.batch_size, shuffle=True, seed=cfg.seed, num_replicas=world, rank=rank, epoch=st['epoch'])
         n_batches = len(loader)
         sums = dict(loss=0.0, rec=0.0, kl=0.0, events=0)
@@ -263,8 +265,12 @@ def train(cfg: TrainConfig, run_dir, resume: bool = False, progress: bool = True
         bar.close()
         if stop_reason == 'budget' and st['batch'] < n_batches:
             save_last(); break
-        # end of epoch: validate, schedule, log, checkpoint
-        val = evaluate(model, valid_data, K=1, batch_size=cfg.eval_batch_size, device=device)['elbo_nll']
+        # end of epoch: validate, schedule, log, checkpoint. Validation draws the same noise every epoch (common random
+        # numbers), so the comparison that decays the lr measures the model, not the draw; fork_rng leaves the training
+        # stream as it was, which keeps resuming exact.
+        with torch.random.fork_rng(devices=[device] if device.type == 'cuda' else []):
+            torch.manual_seed(cfg.seed)
+            val = evaluate(model, valid_data, K=1, batch_size=cfg.eval_batch_size, device=device)['elbo_nll']
         ramp_done = st['epoch'] + 1 >= cfg.kl_warmup_epochs + cfg.kl_anneal_epochs
         improved = val < st['best']
         if improved:
@@ -293,6 +299,7 @@ def train(cfg: TrainConfig, run_dir, resume: bool = False, progress: bool = True
         save_last()
         if out_of_budget(): stop_reason = 'budget'; break
     if writer is not None: writer.close()
+    if stop_reason == 'epochs' and st['lr'] < cfg.min_lr: stop_reason = 'min_lr'
     summary = dict(run_dir=str(run_dir), epochs_done=st['epoch'], steps=st['step'], best_val=st['best'], train_wall_s=st['wall_s'],
                    stopped_by=stop_reason, skipped_steps=st['skipped'], config=cfg.to_dict(), sizes=asdict(sizes),
                    hardware=hardware_info(), git_commit=st['commits'][0], git_commits=st['commits'])
