@@ -299,7 +299,7 @@ def train(cfg: TrainConfig, run_dir, resume: bool = False, progress: bool = True
         save_last()
         if out_of_budget(): stop_reason = 'budget'; break
     if writer is not None: writer.close()
-    if stop_reason == 'epochs' and st['lr'] < cfg.min_lr: stop_reason = 'min_lr'
+    if stop_reason == 'epochs' and st['epoch'] < cfg.epochs: stop_reason = 'min_lr'
     summary = dict(run_dir=str(run_dir), epochs_done=st['epoch'], steps=st['step'], best_val=st['best'], train_wall_s=st['wall_s'],
                    stopped_by=stop_reason, skipped_steps=st['skipped'], config=cfg.to_dict(), sizes=asdict(sizes),
                    hardware=hardware_info(), git_commit=st['commits'][0], git_commits=st['commits'])
