@@ -88,8 +88,8 @@ def evaluate_run(run: str, split: str = 'test', K: int | None = None, which: str
         keep = torch.randperm(n_all, generator=torch.Generator().manual_seed(0))[:limit].sort().values
         data = replace(data, seqs=[data.seqs[i] for i in keep])
     K = K or cfg.eval_K
-    t = time.time(); seed_everything(seed)
-    res = evaluate(model, data, K=K, batch_size=cfg.eval_batch_size, device=default_device(device), progress=progress)
+    t = time.time()
+    res = evaluate(model, data, K=K, batch_size=cfg.eval_batch_size, progress=progress, seed=seed)
     return dict(dataset=cfg.dataset, model=cfg.model, split=split, nll=res['nll'], unit=res['unit'], recon=res['recon'], kl=res['kl'],
                 elbo_nll=res['elbo_nll'], K=res['K'], sequences=res['sequences'], events=res['events'],
                 max_len=kw.get('max_len'), epochs=summary.get('epochs_done'), steps=summary.get('steps'),

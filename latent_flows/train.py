@@ -134,9 +134,14 @@ def dist_info():
 
 # %% ../nbs/06_train.ipynb #b7bcc3f1
 @torch.no_grad()
-def evaluate(model, data, K: int = 30, batch_size: int = 32, device=None, chunk: int = 10, progress=False) -> dict:
-    "IW NLL with K samples, and ELBO reconstruction / KL, per event in the data set's unit, over all of `data` (on `model`'s device unless `device`)."
+def evaluate(model, data, K: int = 30, batch_size: int = 32, device=None, chunk: int = 10, progress=False, seed: int | None = None) -> dict:
+    """IW NLL with K samples, and ELBO reconstruction / KL, per event in the data set's unit, over all of `data` (on `model`'s device unless `device`).
+    With `seed`, the samples come from a fixed stream, so the same model always gets the same number; the caller's random state is left as it was."""
     device = device or next(model.parameters()).device
+    if seed is not None:
+        with torch.random.fork_rng(devices=[device] if torch.device(device).type == 'cuda' else []):
+            torch.manual_seed(seed)
+            return evaluate(model, data, K, batch_size, device, chunk, progress)
     model.eval(); kind = model.cfg.kind
     tot = dict(nll=0.0, rec=0.0, kl=0.0, elbo=0.0); events = 0
     for b in tqdm(make_loader(data, batch_size, shuffle=False), disable=not progress, desc='evaluate'):
@@ -266,11 +271,9 @@ def train(cfg: TrainConfig, run_dir, resume: bool = False, progress: bool = True
         if stop_reason == 'budget' and st['batch'] < n_batches:
             save_last(); break
         # end of epoch: validate, schedule, log, checkpoint. Validation draws the same noise every epoch (common random
-        # numbers), so the comparison that decays the lr measures the model, not the draw; fork_rng leaves the training
-        # stream as it was, which keeps resuming exact.
-        with torch.random.fork_rng(devices=[device] if device.type == 'cuda' else []):
-            torch.manual_seed(cfg.seed)
-            val = evaluate(model, valid_data, K=1, batch_size=cfg.eval_batch_size, device=device)['elbo_nll']
+        # numbers), so the comparison that decays the lr measures the model, not the draw; the training stream is left
+        # as it was, which keeps resuming exact.
+        val = evaluate(model, valid_data, K=1, batch_size=cfg.eval_batch_size, device=device, seed=cfg.seed)['elbo_nll']
         ramp_done = st['epoch'] + 1 >= cfg.kl_warmup_epochs + cfg.kl_anneal_epochs
         improved = val < st['best']
         if improved:
