@@ -156,6 +156,7 @@ class TimeFlow(nn.Module):
         if reads not in ('z', 'eps'): raise ValueError(f"reads must be 'z' (AF) or 'eps' (IAF), got {reads!r}")
         self.reads, self.hidden_flow = reads, hidden_flow
         self.lstm = nn.LSTM(dim + context_dim, lstm_size, lstm_layers, batch_first=True, dropout=dropout if lstm_layers > 1 else 0.0)
+        self.drop = nn.Dropout(dropout)     # on the LSTM's output too, as the reference does ('rnn' and 'rnn_outp')
         self.init_state = nn.Sequential(nn.Linear(max(context_dim, 1), lstm_size), nn.ReLU(),
                                         nn.Linear(lstm_size, 2 * lstm_layers * lstm_size))
 
@@ -165,6 +166,7 @@ class TimeFlow(nn.Module):
         return h, c
 
     def _step_context(self, h, context):
+        h = self.drop(h)
         return h if context is None else torch.cat([h, context], -1)
 
     def _parallel(self, x, mask, context, direction):

@@ -89,7 +89,7 @@ class InferenceNet(nn.Module):
 
 # %% ../nbs/05_model.ipynb #4c877ad7
 class Emission(nn.Module):
-    "p(x_t | z): BiLSTM over z; [fwd state t-1, bwd state t+1, z_t] -> hidden -> logits tied to the input embedding."
+    "p(x_t | z): BiLSTM over z; [fwd state t-1, bwd state t+1, z_t] -> linear -> logits tied to the input embedding."
     def __init__(self, cfg: ModelConfig, embed: nn.Module, positions: PositionFeatures):
         super().__init__()
         self.cfg, self.embed, self.positions = cfg, embed, positions
@@ -103,7 +103,7 @@ class Emission(nn.Module):
         fwd = F.pad(fwd, (0, 0, 1, 0))[:, :-1]        # forward state of step t-1
         bwd = F.pad(bwd, (0, 0, 0, 1))[:, 1:]         # backward state of step t+1 (zero past the end)
         bwd = bwd * mask[..., None]                    # a padded step's state is not a real "after"
-        out = torch.relu(self.hidden(torch.cat([fwd, bwd, z], -1)))
+        out = self.hidden(torch.cat([fwd, bwd, z], -1))   # no nonlinearity here, as in the reference: the emission stays weak
         w = self.embed.weight if self.cfg.kind == 'text' else self.embed.weight.t()   # (V, emb)
         return F.linear(out, w, self.bias)
     def log_prob(self, x, z, mask):
@@ -257,9 +257,9 @@ def build_model(cfg: ModelConfig, train_lengths) -> nn.Module:
 # %% ../nbs/05_model.ipynb #f9be57df
 def unit_for(kind: str) -> str: return 'bits/char' if kind == 'text' else 'nats/step'
 
-def n_events(mask, kind: str):
-    "Number of predicted events in a batch: T+1 per text sequence, T per music sequence."
-    return mask.sum() + (len(mask) if kind == 'text' else 0)
+def n_events(mask):
+    "Number of predicted events in a batch: T+1 per sequence (the steps and the end), the reference code's normaliser for text and music."
+    return mask.sum() + len(mask)
 
 def to_unit(nats_total: float, events: float, kind: str) -> float:
     "Total nats over `events` in the data set's unit."

@@ -152,7 +152,7 @@ def evaluate(model, data, K: int = 30, batch_size: int = 32, device=None, chunk:
         else:
             ll = model.log_prob(x, mask); rec, kl, elbo = ll, torch.zeros_like(ll), ll
         tot['nll'] -= ll.sum().item(); tot['rec'] -= rec.sum().item(); tot['kl'] += kl.sum().item(); tot['elbo'] -= elbo.sum().item()
-        events += int(n_events(mask, kind))
+        events += int(n_events(mask))
     out = {k: to_unit(v, events, kind) for k, v in tot.items()}
     return dict(nll=out['nll'], recon=out['rec'], kl=out['kl'], elbo_nll=out['elbo'], unit=unit_for(kind),
                 K=K if hasattr(model, 'iw_estimates') else 1, sequences=len(data), events=events)
@@ -237,7 +237,7 @@ def train(cfg: TrainConfig, run_dir, resume: bool = False, progress: bool = True
             if i < st['batch']: continue                     # resuming inside an epoch: same order, skip what is done
             x, mask = b['x'].to(device), b['mask'].to(device)
             beta = kl_weight(st['epoch'] + i / n_batches, cfg)
-            local_events = n_events(mask, sizes.kind).float()
+            local_events = n_events(mask).float()
             events = local_events.clone()
             if world > 1: dist.all_reduce(events)           # normalise by the global batch's events
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.amp):
