@@ -183,33 +183,31 @@ class LatentFlowModel(nn.Module):
 
 # %% ../nbs/05_model.ipynb #ea0a96c5
 class LSTMBaseline(nn.Module):
-    "Autoregressive LSTM over symbols (with end-of-sequence) or piano-roll steps (with p(T))."
+    "Autoregressive LSTM told the length, as the reference's baseline: p(x) = p(T) prod_t p(x_t | x_<t, T)."
     def __init__(self, cfg: ModelConfig, train_lengths):
         super().__init__()
-        self.cfg = cfg
-        self.n_out = cfg.vocab_size + (cfg.kind == 'text')             # text: + end-of-sequence
+        self.cfg, self.text = cfg, cfg.kind == 'text'
         self.length = LengthModel(train_lengths, cfg.max_len)
-        self.embed = nn.Embedding(self.n_out + 1, cfg.emb_size) if cfg.kind == 'text' else nn.Linear(cfg.vocab_size, cfg.emb_size)
-        self.rnn = nn.LSTM(cfg.emb_size, cfg.rnn_size, cfg.rnn_layers, batch_first=True, dropout=cfg.lstm_dropout if cfg.rnn_layers > 1 else 0)
+        self.positions = PositionFeatures(cfg.max_len, cfg.pos_dim)
+        # text: one more embedding row, the start symbol read at t = 0; music starts from a silent step
+        self.embed = nn.Embedding(cfg.vocab_size + 1, cfg.emb_size) if self.text else nn.Linear(cfg.vocab_size, cfg.emb_size)
+        self.rnn = nn.LSTM(cfg.emb_size + 2 * cfg.pos_dim, cfg.rnn_size, cfg.rnn_layers, batch_first=True,
+                           dropout=cfg.lstm_dropout if cfg.rnn_layers > 1 else 0)
         self.drop = nn.Dropout(cfg.lstm_dropout)
-        self.out = nn.Linear(cfg.rnn_size, self.n_out)
-    @property
-    def bos(self): return self.n_out        # the extra embedding row of text models
+        self.out = nn.Linear(cfg.rnn_size, cfg.vocab_size)
 
-    def _inputs(self, x):
-        if self.cfg.kind == 'text': return self.embed(F.pad(x, (1, 0), value=self.bos))
-        return self.embed(F.pad(x, (0, 0, 1, 0)))
+    def _step_inputs(self, prev, pos):
+        "LSTM input: the previous step's embedding and the position features of the step being predicted."
+        return self.drop(torch.cat([self.embed(prev), pos], -1))
 
     def log_prob(self, x, mask):
         "Exact log p(x) per sequence."
-        h, _ = self.rnn(self.drop(self._inputs(x)))
-        logits = self.out(self.drop(h))                                 # (B, T+1, n_out)
         lengths = mask.sum(1)
-        if self.cfg.kind == 'text':
-            target = F.pad(x, (0, 1)).scatter(1, lengths[:, None], self.cfg.vocab_size)   # EOS after the last symbol
-            lp = -F.cross_entropy(logits.transpose(1, 2), target, reduction='none')
-            return masked_sum(lp, F.pad(mask, (1, 0), value=True))
-        lp = -F.binary_cross_entropy_with_logits(logits[:, :-1], x, reduction='none').sum(-1)
+        prev = F.pad(x, (1, 0), value=self.cfg.vocab_size)[:, :-1] if self.text else F.pad(x, (0, 0, 1, 0))[:, :-1]
+        h, _ = self.rnn(self._step_inputs(prev, self.positions(lengths, x.shape[1])))
+        logits = self.out(self.drop(h))
+        if self.text: lp = -F.cross_entropy(logits.transpose(1, 2), x, reduction='none')
+        else: lp = -F.binary_cross_entropy_with_logits(logits, x, reduction='none').sum(-1)
         return masked_sum(lp, mask) + self.length.log_prob(lengths)
 
     def elbo(self, x, mask, n_samples=1, kl_weight=1.0):
@@ -224,30 +222,20 @@ class LSTMBaseline(nn.Module):
 
     @torch.no_grad()
     def sample(self, lengths=None, n=1, temperature=1.0, greedy=False):
-        "Sample step by step (serial in time). Text stops at end-of-sequence (or `lengths`)."
+        "Sample step by step (serial in time), lengths drawn from p(T) unless given: returns (x, mask)."
         dev = self.out.weight.device
-        if lengths is None:
-            lengths = self.length.sample(n).to(dev) if self.cfg.kind == 'music' else torch.full((n,), self.cfg.max_len, device=dev)
-        lengths = torch.as_tensor(lengths, device=dev); n, T = len(lengths), int(lengths.max())
-        inp, state, out = self._inputs(torch.zeros(n, 0, dtype=torch.long, device=dev) if self.cfg.kind == 'text'
-                                       else torch.zeros(n, 0, self.cfg.vocab_size, device=dev)), None, []
-        done = torch.zeros(n, dtype=torch.bool, device=dev)
+        lengths = self.length.sample(n).to(dev) if lengths is None else torch.as_tensor(lengths, device=dev)
+        T, pos = int(lengths.max()), self.positions(lengths, int(lengths.max()))
+        prev = torch.full((len(lengths), 1), self.cfg.vocab_size, device=dev) if self.text else pos.new_zeros(len(lengths), 1, self.cfg.vocab_size)
+        state, out = None, []
         for t in range(T):
-            h, state = self.rnn(inp, state)
-            logits = self.out(h[:, -1]) / temperature
-            if self.cfg.kind == 'text':
-                if t == 0: logits[:, self.cfg.vocab_size] = -float('inf')      # no empty sequences
-                y = logits.argmax(-1) if greedy else torch.distributions.Categorical(logits=logits).sample()
-                done = done | (y == self.cfg.vocab_size); y = y.where(~done, 0)
-                lengths = torch.where(done & (lengths > t), torch.full_like(lengths, t), lengths)
-                inp = self.embed(y)[:, None]
-            else:
-                y = (logits > 0).float() if greedy else torch.bernoulli(torch.sigmoid(logits))
-                inp = self.embed(y)[:, None]
-            out.append(y)
-        x = torch.stack(out, 1)
-        mask = lengths_to_mask(lengths.clamp_min(1), T)
-        return x, mask
+            h, state = self.rnn(self._step_inputs(prev, pos[:, t:t + 1]), state)
+            logits = self.out(h) / temperature
+            if self.text: y = logits.argmax(-1) if greedy else torch.distributions.Categorical(logits=logits).sample()
+            else: y = (logits > 0).float() if greedy else torch.bernoulli(torch.sigmoid(logits))
+            out.append(y); prev = y
+        return torch.cat(out, 1), lengths_to_mask(lengths, T)
+
 
 # %% ../nbs/05_model.ipynb #12b0915b
 def build_model(cfg: ModelConfig, train_lengths) -> nn.Module:
