@@ -30,6 +30,7 @@ def test_train_evaluate_writes_the_results_file(jsb_run, tmp_path):
     assert rec['sequences'] == 10 and rec['subset'] == dict(sequences=10, of=76, seed=0)
     assert rec['epochs'] == 1 and len(rec['history']) == 1 and rec['nll'] > 0
     assert rec['config']['sizes']['zsize'] == 4
+    assert rec['normaliser'] == 'T+1'
 
 def test_sample_music_writes_midi_and_png(jsb_run, tmp_path):
     run('lf_sample', jsb_run, '--batch', 2, '--length', 12, '--out', tmp_path / 's')
@@ -80,3 +81,18 @@ def test_run_model_script_trains_evaluates_samples_and_resumes(shared_data, tmp_
     assert REQUIRED <= recs[0].keys() and recs[0]['subset']['sequences'] == 5
     assert recs[0]['steps'] == recs[1]['steps'] and recs[0]['nll'] == recs[1]['nll']   # not retrained; evaluation seeded
     assert sorted(p.name for p in (tmp_path / 'res' / 'samples' / 'jsb_AF-SCF').iterdir()) == ['sample_0.mid', 'sample_0.png', 'sample_1.mid', 'sample_1.png']
+
+def test_music_per_T_plus_1_converts_exactly_once(tmp_path):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('conv', Path(__file__).parents[1] / 'scripts' / 'music_per_T_plus_1.py')
+    conv = importlib.util.module_from_spec(spec); spec.loader.exec_module(conv)
+    f = tmp_path / 'r.json'
+    f.write_text(json.dumps(dict(dataset='jsb', unit='nats/step', nll=2.0, recon=1.5, kl=0.75, elbo_nll=2.5, events=8, sequences=2,
+                                 git_commit='abcdef1234', history=[])))
+    assert conv.convert(f)
+    r = json.loads(f.read_text())
+    assert [r[k] for k in ('nll', 'recon', 'kl', 'elbo_nll')] == pytest.approx([1.6, 1.2, 0.6, 2.0])    # x * 8 / 10
+    assert r['events'] == 10 and r['normaliser'] == 'T+1'
+    assert not conv.convert(f) and json.loads(f.read_text()) == r          # a second run changes nothing
+    text = tmp_path / 't.json'; text.write_text(json.dumps(dict(unit='bits/char', nll=1.5, events=10, sequences=2)))
+    assert not conv.convert(text)                                           # text was always per T+1
