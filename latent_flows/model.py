@@ -236,7 +236,6 @@ class LSTMBaseline(nn.Module):
             out.append(y); prev = y
         return torch.cat(out, 1), lengths_to_mask(lengths, T)
 
-
 # %% ../nbs/05_model.ipynb #12b0915b
 def build_model(cfg: ModelConfig, train_lengths) -> nn.Module:
     "The latent-flow model for `cfg.prior`, or the LSTM baseline for prior 'lstm'."
