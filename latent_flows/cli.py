@@ -91,7 +91,7 @@ def evaluate_run(run: str, split: str = 'test', K: int | None = None, which: str
     t = time.time()
     res = evaluate(model, data, K=K, batch_size=cfg.eval_batch_size, progress=progress, seed=seed)
     return dict(dataset=cfg.dataset, model=cfg.model, split=split, nll=res['nll'], unit=res['unit'], recon=res['recon'], kl=res['kl'],
-                elbo_nll=res['elbo_nll'], K=res['K'], sequences=res['sequences'], events=res['events'], normaliser='T+1',
+                elbo_nll=res['elbo_nll'], K=res['K'], sequences=res['sequences'], events=res['events'], normaliser=res['normaliser'],
                 max_len=kw.get('max_len'), epochs=summary.get('epochs_done'), steps=summary.get('steps'),
                 train_wall_s=summary.get('train_wall_s'), budget=dict(epochs=cfg.epochs, max_minutes=cfg.max_minutes, stopped_by=summary.get('stopped_by')),
                 train_hardware=summary.get('hardware'), hardware=hardware_info(), eval_wall_s=time.time() - t,

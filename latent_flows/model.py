@@ -13,8 +13,8 @@ from .core import masked_sum, lengths_to_mask, LOG_2PI
 from .flows import PRIORS, build_prior, PositionFeatures
 
 # %% auto #0
-__all__ = ['LengthModel', 'ModelConfig', 'reverse_padded', 'BiLSTM', 'InferenceNet', 'Emission', 'diag_normal_log_prob',
-           'LatentFlowModel', 'LSTMBaseline', 'build_model', 'unit_for', 'n_events', 'to_unit']
+__all__ = ['NORMALISER', 'LengthModel', 'ModelConfig', 'reverse_padded', 'BiLSTM', 'InferenceNet', 'Emission',
+           'diag_normal_log_prob', 'LatentFlowModel', 'LSTMBaseline', 'build_model', 'unit_for', 'n_events', 'to_unit']
 
 # %% ../nbs/05_model.ipynb #4fcb8575
 class LengthModel(nn.Module):
@@ -243,6 +243,8 @@ def build_model(cfg: ModelConfig, train_lengths) -> nn.Module:
 
 # %% ../nbs/05_model.ipynb #f9be57df
 def unit_for(kind: str) -> str: return 'bits/char' if kind == 'text' else 'nats/step'
+
+NORMALISER = 'T+1'      # what `n_events` counts per sequence; results files record it
 
 def n_events(mask):
     "Number of predicted events in a batch: T+1 per sequence (the steps and the end), the reference code's normaliser for text and music."

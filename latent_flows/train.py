@@ -13,7 +13,7 @@ import torch.distributed as dist
 from tqdm.auto import tqdm
 from .core import default_device, hardware_info, git_commit, seed_everything
 from .data import load_dataset, make_loader, CharVocab, DATASETS, MUSIC, PTB_MAX_LEN
-from .model import ModelConfig, build_model, n_events, to_unit, unit_for
+from .model import ModelConfig, build_model, n_events, to_unit, unit_for, NORMALISER
 from .flows import PRIORS
 
 # %% auto #0
@@ -156,7 +156,7 @@ def evaluate(model, data, K: int = 30, batch_size: int = 32, device=None, chunk:
         events += int(n_events(mask))
     out = {k: to_unit(v, events, kind) for k, v in tot.items()}
     return dict(nll=out['nll'], recon=out['rec'], kl=out['kl'], elbo_nll=out['elbo'], unit=unit_for(kind),
-                K=K if hasattr(model, 'iw_estimates') else 1, sequences=len(data), events=events)
+                K=K if hasattr(model, 'iw_estimates') else 1, sequences=len(data), events=events, normaliser=NORMALISER)
 
 # %% ../nbs/06_train.ipynb #eea4caa8
 class NonFiniteError(FloatingPointError):
