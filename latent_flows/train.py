@@ -208,7 +208,7 @@ def train(cfg: TrainConfig, run_dir, resume: bool = False, progress: bool = True
     sizes = _sizes_for(cfg, train_data)
     model = build_model(sizes, torch.cat([train_data.lengths, valid_data.lengths])).to(device)
     opt = _make_optimizer(cfg, model.parameters())
-    st = dict(epoch=0, batch=0, step=0, best=math.inf, bad_epochs=0, lr=cfg.lr, wall_s=0.0, history=[], skipped=0, commits=[])
+    st = dict(epoch=0, batch=0, step=0, best=math.inf, bad_epochs=0, full_kl=False, lr=cfg.lr, wall_s=0.0, history=[], skipped=0, commits=[])
     if ck is not None:
         model.load_state_dict(ck['model']); opt.load_state_dict(ck['optimizer']); st.update(ck['state'])
         _set_rng_state(ck['rng'])
@@ -275,13 +275,16 @@ def train(cfg: TrainConfig, run_dir, resume: bool = False, progress: bool = True
         # numbers), so the comparison that decays the lr measures the model, not the draw; the training stream is left
         # as it was, which keeps resuming exact.
         val = evaluate(model, valid_data, K=1, batch_size=cfg.eval_batch_size, device=device, seed=cfg.seed)['elbo_nll']
-        ramp_done = st['epoch'] + 1 >= cfg.kl_warmup_epochs + cfg.kl_anneal_epochs
+        # The lr rule watches only epochs trained wholly at KL weight 1, and the first of them starts afresh (as the
+        # reference does): a bound met halfway up the ramp belongs to a model trained on another objective.
+        full_kl = st['epoch'] >= cfg.kl_warmup_epochs + cfg.kl_anneal_epochs
+        if full_kl and not st['full_kl']: st['best'], st['bad_epochs'], st['full_kl'] = math.inf, 0, True
         improved = val < st['best']
         if improved:
             st['best'], st['bad_epochs'] = val, 0
             if main: save_atomic(dict(model=model.state_dict(), config=cfg.to_dict(), sizes=asdict(sizes), epoch=st['epoch'], val=val,
                                       vocab=train_data.vocab.itos if train_data.vocab else None), run_dir / 'best.pt')
-        elif ramp_done:
+        elif full_kl:
             st['bad_epochs'] += 1
             if st['bad_epochs'] >= cfg.patience:
                 st['lr'] /= cfg.lr_decay; st['bad_epochs'] = 0

@@ -157,13 +157,19 @@ def test_mixed_precision_trains_like_float32(shared_data, tmp_path):
     assert abs(after[True] - after[False]) < 0.1 * gain, (before, after)   # ... and bfloat16 gets the same benefit
 
 
-def test_validation_is_seeded_and_min_lr_stops(shared_data, tmp_path):
-    "A frozen model (SGD with a vanishing rate) scores exactly the same every epoch, so the lr rule fires, and the run stops at min_lr."
+@pytest.mark.parametrize('warm,anneal,first_decision', [(0, 0, 0), (1, 1, 2)])
+def test_validation_is_seeded_and_min_lr_stops(shared_data, tmp_path, warm, anneal, first_decision):
+    """A frozen model (SGD with a vanishing rate) scores exactly the same every epoch. The lr rule ignores the KL schedule's
+    epochs, starts afresh at the first epoch trained wholly at KL weight 1 (which becomes best.pt), fires one epoch later
+    (patience 1), and the run stops at min_lr."""
     cfg = _cfg('AF/SCF', optimizer='sgd', lr=1e-30, min_lr=0.5e-30, lr_decay=4, patience=1, epochs=10,
-               kl_warmup_epochs=0, kl_anneal_epochs=0)
+               kl_warmup_epochs=warm, kl_anneal_epochs=anneal)
     s = train(cfg, tmp_path / 'r', **quiet)
-    vals = [row['val_elbo_nll'] for row in load_checkpoint(tmp_path / 'r' / 'last.pt')['state']['history']]
-    assert s['stopped_by'] == 'min_lr' and s['epochs_done'] == 2 and vals[0] == vals[1], (s, vals)
-    assert train(cfg, tmp_path / 'r', resume=True, **quiet)['epochs_done'] == 2     # resuming a stopped run trains no more
+    hist = load_checkpoint(tmp_path / 'r' / 'last.pt')['state']['history']
+    vals, lrs = [row['val_elbo_nll'] for row in hist], [row['lr'] for row in hist]
+    assert s['stopped_by'] == 'min_lr' and s['epochs_done'] == first_decision + 2 and len(set(vals)) == 1, (s, vals)
+    assert lrs == [1e-30] * (first_decision + 1) + [0.25e-30], lrs
+    assert load_checkpoint(tmp_path / 'r' / 'best.pt')['epoch'] == first_decision
+    assert train(cfg, tmp_path / 'r', resume=True, **quiet)['epochs_done'] == first_decision + 2   # a stopped run trains no more
     with pytest.raises(ValueError, match='min_lr must be >= 0 and below lr'):
         replace(cfg, min_lr=1.0)
