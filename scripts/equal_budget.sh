@@ -12,7 +12,8 @@
 # results/<music|ptb>/<DATASET>_<MODEL>_test.json, samples to results/<music|ptb>/samples/.
 # For the paper's full schedule, use scripts/run_model.sh with no lf_train options.
 # PARALLEL=1 trains the five models at the same time (on a GPU machine with cores to spare: same wall time,
-# same hardware, shared by all five), each writing its log to <run>.log. RESULTS=folder writes the results
+# same hardware, shared by all five), each writing its log to <run>.log. MODELS="lstm AF/AF" trains only those.
+# RESULTS=folder writes the results
 # and samples there instead of results/<music|ptb> (e.g. results/music/gpu for runs on a GPU machine).
 set -euo pipefail
 ds=${1:?dataset}; minutes=${2:?minutes}; K=${3:-30}; warm=${4:-1}; anneal=${5:-2}
@@ -24,7 +25,7 @@ one_model() {
   bash "$(dirname "$0")/run_model.sh" "$ds" "$model" "runs/equal-${minutes}min/$ds/${model//\//-}" "$res" \
        --minutes "$minutes" --set "kl_warmup_epochs=$warm,kl_anneal_epochs=$anneal" -- --K "$K" "$@"
 }
-for model in lstm AF/SCF independent AF/AF IAF/SCF; do
+for model in ${MODELS:-lstm AF/SCF independent AF/AF IAF/SCF}; do
   if [ "${PARALLEL:-0}" = 1 ]; then
     mkdir -p "runs/equal-${minutes}min/$ds"
     one_model "$model" "$@" > "runs/equal-${minutes}min/$ds/${model//\//-}.log" 2>&1 &
