@@ -208,7 +208,7 @@ def train(cfg: TrainConfig, run_dir, resume: bool = False, progress: bool = True
     sizes = _sizes_for(cfg, train_data)
     model = build_model(sizes, torch.cat([train_data.lengths, valid_data.lengths])).to(device)
     opt = _make_optimizer(cfg, model.parameters())
-    st = dict(epoch=0, batch=0, step=0, best=math.inf, bad_epochs=0, full_kl=False, lr=cfg.lr, wall_s=0.0, history=[], skipped=0, commits=[])
+    st = dict(epoch=0, batch=0, step=0, best=math.inf, bad_epochs=0, lr=cfg.lr, wall_s=0.0, history=[], skipped=0, commits=[])
     if ck is not None:
         model.load_state_dict(ck['model']); opt.load_state_dict(ck['optimizer']); st.update(ck['state'])
         _set_rng_state(ck['rng'])
@@ -277,8 +277,9 @@ def train(cfg: TrainConfig, run_dir, resume: bool = False, progress: bool = True
         val = evaluate(model, valid_data, K=1, batch_size=cfg.eval_batch_size, device=device, seed=cfg.seed)['elbo_nll']
         # The lr rule watches only epochs trained wholly at KL weight 1, and the first of them starts afresh (as the
         # reference does): a bound met halfway up the ramp belongs to a model trained on another objective.
-        full_kl = st['epoch'] >= cfg.kl_warmup_epochs + cfg.kl_anneal_epochs
-        if full_kl and not st['full_kl']: st['best'], st['bad_epochs'], st['full_kl'] = math.inf, 0, True
+        first_full_kl = math.ceil(cfg.kl_warmup_epochs + cfg.kl_anneal_epochs)
+        full_kl = st['epoch'] >= first_full_kl
+        if st['epoch'] == first_full_kl: st['best'], st['bad_epochs'] = math.inf, 0
         improved = val < st['best']
         if improved:
             st['best'], st['bad_epochs'] = val, 0
