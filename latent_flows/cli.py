@@ -88,12 +88,13 @@ def evaluate_run(run: str, split: str = 'test', K: int | None = None, which: str
         keep = torch.randperm(n_all, generator=torch.Generator().manual_seed(0))[:limit].sort().values
         data = replace(data, seqs=[data.seqs[i] for i in keep])
     K = K or cfg.eval_K
+    last = summary.get('config', {})   # the budget of the last sitting (a resumed run may have been given more than best.pt's)
     t = time.time()
     res = evaluate(model, data, K=K, batch_size=cfg.eval_batch_size, progress=progress, seed=seed)
     return dict(dataset=cfg.dataset, model=cfg.model, split=split, nll=res['nll'], unit=res['unit'], recon=res['recon'], kl=res['kl'],
                 elbo_nll=res['elbo_nll'], K=res['K'], sequences=res['sequences'], events=res['events'], normaliser=res['normaliser'],
                 max_len=kw.get('max_len'), epochs=summary.get('epochs_done'), steps=summary.get('steps'),
-                train_wall_s=summary.get('train_wall_s'), budget=dict(epochs=cfg.epochs, max_minutes=cfg.max_minutes, stopped_by=summary.get('stopped_by')),
+                train_wall_s=summary.get('train_wall_s'), budget=dict(epochs=last.get('epochs', cfg.epochs), max_minutes=last.get('max_minutes', cfg.max_minutes), stopped_by=summary.get('stopped_by')),
                 train_hardware=summary.get('hardware'), hardware=hardware_info(), eval_wall_s=time.time() - t,
                 git_commit=git_commit(), train_git_commit=summary.get('git_commit'), seed=cfg.seed, eval_seed=seed, config=cfg.to_dict(), checkpoint=which,
                 history=history, subset=None if len(data) == n_all else dict(sequences=len(data), of=n_all, seed=0))
