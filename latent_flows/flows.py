@@ -12,8 +12,8 @@ from .core import masked_sum, std_normal_log_prob, lengths_to_mask
 from .scalar import Affine, NLSq, push
 
 # %% auto #0
-__all__ = ['PRIORS', 'MaskedLinear', 'MADE', 'make_transform', 'HiddenAF', 'SCF', 'FlowStack', 'hidden_stack', 'TimeFlow', 'AF',
-           'IAF', 'PositionFeatures', 'FlowPrior', 'build_prior']
+__all__ = ['PRIORS', 'MaskedLinear', 'MADE', 'make_transform', 'HiddenAF', 'SCF', 'FlowStack', 'hidden_stack', 'lstm_cell',
+           'TimeFlow', 'AF', 'IAF', 'PositionFeatures', 'FlowPrior', 'build_prior']
 
 # %% ../nbs/03_flows.ipynb #291bf5a8
 def _masked(x, y, logdet, mask):
@@ -149,6 +149,12 @@ def hidden_stack(kind, dim, n_layers, context_dim=0, hidden=100, transform='nlsq
     return FlowStack([make(i) for i in range(n_layers)])
 
 # %% ../nbs/03_flows.ipynb #b3a179e4
+def lstm_cell(x_gates, h, c, w_hh):
+    "One LSTM step from the input's share of the gates (x W_ih^T + biases), in PyTorch's gate order i, f, g, o."
+    i, f, g, o = (x_gates + h @ w_hh.T).chunk(4, -1)
+    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+    return torch.sigmoid(o) * torch.tanh(c), c
+
 class TimeFlow(nn.Module):
     "An LSTM over the previous steps (of z for AF, of eps for IAF) conditions a hidden-dimension flow at every step."
     def __init__(self, dim, hidden_flow: nn.Module, reads: str, context_dim=0, lstm_size=500, lstm_layers=2, dropout=0.0):
@@ -178,15 +184,28 @@ class TimeFlow(nn.Module):
 
     def _serial(self, x, mask, context, direction):
         "The direction whose LSTM reads its own output: step through time."
-        B, T, _ = x.shape
-        state, prev, ys, logdet = self._state0(context, B, x), x.new_zeros(B, 1, x.shape[-1]), [], x.new_zeros(B)
+        B, T, D = x.shape
+        (h, c), prev, ys, logdet = self._state0(context, B, x), x.new_zeros(B, D), [], x.new_zeros(B)
+        h, c = list(h), list(c)
+        # `nn.LSTM` called one step at a time costs far more than its arithmetic (on the CPU oneDNN re-lays out the
+        # weights on every call), so the steps run on the same weights as plain matmuls, and the context's share of
+        # the first layer's gates is computed for all steps in one product.
+        lstm, L = self.lstm, self.lstm.num_layers
+        w_ih, w_hh = [getattr(lstm, f'weight_ih_l{l}') for l in range(L)], [getattr(lstm, f'weight_hh_l{l}') for l in range(L)]
+        bias = [getattr(lstm, f'bias_ih_l{l}') + getattr(lstm, f'bias_hh_l{l}') for l in range(L)]
+        gates0 = [bias[0]] * T if context is None else F.linear(context, w_ih[0][:, D:], bias[0]).unbind(1)
+        w_ih[0] = w_ih[0][:, :D]   # sliced once: slicing inside the loop would cost a full-size zero gradient per step
         for t in range(T):
             sl = slice(t, t + 1)
+            inp = prev
+            for l in range(L):
+                ctx_gates = gates0[t] if l == 0 else bias[l]
+                h[l], c[l] = lstm_cell(F.linear(inp, w_ih[l], ctx_gates), h[l], c[l], w_hh[l])
+                inp = F.dropout(h[l], lstm.dropout, self.training)   # between layers, as nn.LSTM does; the last is self.drop's
             ctx_t = None if context is None else context[:, sl]
-            h, state = self.lstm(prev if ctx_t is None else torch.cat([prev, ctx_t], -1), state)
-            y, ld = getattr(self.hidden_flow, direction)(x[:, sl], None if mask is None else mask[:, sl], self._step_context(h, ctx_t))
+            y, ld = getattr(self.hidden_flow, direction)(x[:, sl], None if mask is None else mask[:, sl], self._step_context(h[-1][:, None], ctx_t))
             ys.append(y); logdet = logdet + ld
-            prev = _zero_pad(y, None if mask is None else mask[:, sl])
+            prev = _zero_pad(y, None if mask is None else mask[:, sl])[:, 0]
         return torch.cat(ys, 1), logdet
 
     def forward(self, eps, mask=None, context=None):
