@@ -159,7 +159,7 @@ def lf_sample(
 # %% ../nbs/08_cli.ipynb #deabcc0f
 @call_parse
 def lf_bench(
-    suite: Param("nlsq, flows, sampling or training", str) = 'sampling',
+    suite: Param("nlsq, flows, lstm_steps, sampling or training", str) = 'sampling',
     device: Param("cpu, cuda or cuda:N", str) = None,
     lengths: Param("comma-separated sequence lengths (flows, sampling)", str) = None,
     batches: Param("comma-separated batch sizes (sampling)", str) = '1,64',
@@ -174,8 +174,9 @@ def lf_bench(
         if suite == 'nlsq': rows = bench.bench_nlsq(device=device)
         elif suite == 'flows': rows = bench.bench_flows(ints(lengths or '64,256,1024'), device=device)
         elif suite == 'sampling': rows = bench.bench_sampling(ints(lengths or '32,64,128,256,512,1024'), ints(batches), device=device, sizes=sz, time_limit=time_limit)
+        elif suite == 'lstm_steps': rows = bench.bench_lstm_steps(device=device)
         elif suite == 'training': rows = bench.bench_training(device=device, sizes=sz)
-        else: raise ValueError(f"suite must be nlsq, flows, sampling or training, got {suite!r}")
+        else: raise ValueError(f"suite must be nlsq, flows, lstm_steps, sampling or training, got {suite!r}")
     except ValueError as e: _fail(str(e))
     bench.print_table(rows)
     print('->', bench.write_results(suite, rows, out_dir, device, sizes=sz, time_limit=time_limit))

@@ -182,28 +182,34 @@ class TimeFlow(nn.Module):
         h, _ = self.lstm(inp, self._state0(context, len(x), x))
         return getattr(self.hidden_flow, direction)(x, mask, self._step_context(h, context))
 
-    def _serial(self, x, mask, context, direction):
-        "The direction whose LSTM reads its own output: step through time."
-        B, T, D = x.shape
-        (h, c), prev, ys, logdet = self._state0(context, B, x), x.new_zeros(B, D), [], x.new_zeros(B)
-        h, c = list(h), list(c)
+    def _lstm_steps(self, context, B, like):
+        "A function that advances the LSTM one step: the previous step's (B, dim) in, the top layer's (B, size) out."
         # `nn.LSTM` called one step at a time costs far more than its arithmetic (on the CPU oneDNN re-lays out the
         # weights on every call), so the steps run on the same weights as plain matmuls, and the context's share of
         # the first layer's gates is computed for all steps in one product.
-        lstm, L = self.lstm, self.lstm.num_layers
+        lstm, L, D = self.lstm, self.lstm.num_layers, like.shape[-1]
         w_ih, w_hh = [getattr(lstm, f'weight_ih_l{l}') for l in range(L)], [getattr(lstm, f'weight_hh_l{l}') for l in range(L)]
         bias = [getattr(lstm, f'bias_ih_l{l}') + getattr(lstm, f'bias_hh_l{l}') for l in range(L)]
-        gates0 = [bias[0]] * T if context is None else F.linear(context, w_ih[0][:, D:], bias[0]).unbind(1)
-        w_ih[0] = w_ih[0][:, :D]   # sliced once: slicing inside the loop would cost a full-size zero gradient per step
-        for t in range(T):
-            sl = slice(t, t + 1)
+        gates0 = iter([bias[0]] * like.shape[1] if context is None else F.linear(context, w_ih[0][:, D:], bias[0]).unbind(1))
+        w_ih[0] = w_ih[0][:, :D]   # sliced once: slicing per step would cost a full-size zero gradient per step
+        h, c = map(list, self._state0(context, B, like))
+        def step(prev):
             inp = prev
             for l in range(L):
-                ctx_gates = gates0[t] if l == 0 else bias[l]
-                h[l], c[l] = lstm_cell(F.linear(inp, w_ih[l], ctx_gates), h[l], c[l], w_hh[l])
-                inp = F.dropout(h[l], lstm.dropout, self.training)   # between layers, as nn.LSTM does; the last is self.drop's
+                if l: inp = F.dropout(h[l - 1], lstm.dropout, self.training)   # between layers, as nn.LSTM does
+                h[l], c[l] = lstm_cell(F.linear(inp, w_ih[l], next(gates0) if l == 0 else bias[l]), h[l], c[l], w_hh[l])
+            return h[-1]
+        return step
+
+    def _serial(self, x, mask, context, direction):
+        "The direction whose LSTM reads its own output: step through time."
+        B, T, D = x.shape
+        step, prev, ys, logdet = self._lstm_steps(context, B, x), x.new_zeros(B, D), [], x.new_zeros(B)
+        for t in range(T):
+            sl = slice(t, t + 1)
             ctx_t = None if context is None else context[:, sl]
-            y, ld = getattr(self.hidden_flow, direction)(x[:, sl], None if mask is None else mask[:, sl], self._step_context(h[-1][:, None], ctx_t))
+            h = step(prev)[:, None]
+            y, ld = getattr(self.hidden_flow, direction)(x[:, sl], None if mask is None else mask[:, sl], self._step_context(h, ctx_t))
             ys.append(y); logdet = logdet + ld
             prev = _zero_pad(y, None if mask is None else mask[:, sl])[:, 0]
         return torch.cat(ys, 1), logdet
