@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 from .core import default_device, hardware_info, git_commit, lengths_to_mask
 from .scalar import NLSq, nlsq_solve_bisect
-from .flows import PRIORS, build_prior, TimeFlow
+from .flows import PRIORS, build_prior, lstm_steps
 from .model import ModelConfig, build_model
 
 # %% auto #0
@@ -83,21 +83,22 @@ def bench_flows(lengths=(64, 256, 1024), batch: int = 32, zsize: int = 16, devic
             rows.append(dict(prior=name, T=T, batch=batch, H=zsize, forward_s=fwd, inverse_s=inv))
     return rows
 
-# %% ../nbs/07_bench.ipynb #1c333ae8
+# %% ../nbs/07_bench.ipynb #877070a6
 def bench_lstm_steps(batches=(5, 15), T: int = 100, dim: int = 50, context_dim: int = 64, lstm_size: int = 500, lstm_layers: int = 2,
                      device=None, repeat: int = 3) -> list:
-    "Seconds for T serial LSTM steps, forward and backward: `nn.LSTM` called per step against `TimeFlow`'s stepped cell."
+    "Seconds for T serial LSTM steps, forward and backward: `nn.LSTM` called per step against `lstm_steps` on the same weights."
     device = default_device(device); rows = []
-    flow = TimeFlow(dim, torch.nn.Identity(), 'eps', context_dim, lstm_size, lstm_layers).to(device).train()
+    lstm = torch.nn.LSTM(dim + context_dim, lstm_size, lstm_layers, batch_first=True, dropout=0.2).to(device).train()
     for B in batches:
         x, ctx = torch.randn(B, T, dim, device=device), torch.randn(B, T, context_dim, device=device)
+        state = tuple(torch.zeros(lstm_layers, B, lstm_size, device=device) for _ in range(2))
         def per_step():
-            state, outs = flow._state0(ctx, B, x), []
+            s, outs = state, []
             for t in range(T):
-                h, state = flow.lstm(torch.cat([x[:, t:t + 1], ctx[:, t:t + 1]], -1), state); outs.append(h)
+                h, s = lstm(torch.cat([x[:, t:t + 1], ctx[:, t:t + 1]], -1), s); outs.append(h)
             torch.cat(outs, 1).sum().backward()
         def stepped():
-            step = flow._lstm_steps(ctx, B, x)
+            step = lstm_steps(lstm, state, ctx)
             torch.stack([step(x[:, t]) for t in range(T)], 1).sum().backward()
         times = {name: time_call(fn, repeat=repeat, device=device) for name, fn in (('nn_lstm_per_step', per_step), ('stepped_cell', stepped))}
         rows.append(dict(batch=B, T=T, lstm=f'{lstm_layers}x{lstm_size}', nn_lstm_per_step_s=times['nn_lstm_per_step'],

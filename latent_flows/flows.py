@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_flows.ipynb #31e597a8
 from __future__ import annotations
-import math
+import itertools, math
 import torch
 from torch import nn
 import torch.nn.functional as F
@@ -13,7 +13,7 @@ from .scalar import Affine, NLSq, push
 
 # %% auto #0
 __all__ = ['PRIORS', 'MaskedLinear', 'MADE', 'make_transform', 'HiddenAF', 'SCF', 'FlowStack', 'hidden_stack', 'lstm_cell',
-           'TimeFlow', 'AF', 'IAF', 'PositionFeatures', 'FlowPrior', 'build_prior']
+           'lstm_steps', 'TimeFlow', 'AF', 'IAF', 'PositionFeatures', 'FlowPrior', 'build_prior']
 
 # %% ../nbs/03_flows.ipynb #291bf5a8
 def _masked(x, y, logdet, mask):
@@ -155,6 +155,29 @@ def lstm_cell(x_gates, h, c, w_hh):
     c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
     return torch.sigmoid(o) * torch.tanh(c), c
 
+def lstm_steps(lstm: nn.LSTM, state, context=None):
+    """Step `lstm` (unidirectional, batch first) through time by hand from `state` = (h, c): returns `step`, which takes
+    one step's input (B, n) and returns the top layer's output (B, hidden). When the input ends in a `context` known
+    for all steps (B, T, C), `step` takes the rest of each input and the context is added at step t on the t-th call."""
+    # `nn.LSTM` called one step at a time costs far more than its arithmetic (on the CPU oneDNN re-lays out the
+    # weights on every call), so the steps run on the same weights as plain matmuls, and the context's share of
+    # the first layer's gates is computed for all steps in one product.
+    L = lstm.num_layers
+    w_ih, w_hh = [getattr(lstm, f'weight_ih_l{l}') for l in range(L)], [getattr(lstm, f'weight_hh_l{l}') for l in range(L)]
+    bias = [getattr(lstm, f'bias_ih_l{l}') + getattr(lstm, f'bias_hh_l{l}') for l in range(L)]
+    if context is None: gates0 = itertools.repeat(bias[0])
+    else:
+        n = lstm.input_size - context.shape[-1]
+        gates0 = iter(F.linear(context, w_ih[0][:, n:], bias[0]).unbind(1))
+        w_ih[0] = w_ih[0][:, :n]   # sliced once: slicing per step would cost a full-size zero gradient per step
+    h, c = map(list, state)
+    def step(x):
+        for l in range(L):
+            if l: x = F.dropout(h[l - 1], lstm.dropout, lstm.training)   # between layers, as nn.LSTM does
+            h[l], c[l] = lstm_cell(F.linear(x, w_ih[l], next(gates0) if l == 0 else bias[l]), h[l], c[l], w_hh[l])
+        return h[-1]
+    return step
+
 class TimeFlow(nn.Module):
     "An LSTM over the previous steps (of z for AF, of eps for IAF) conditions a hidden-dimension flow at every step."
     def __init__(self, dim, hidden_flow: nn.Module, reads: str, context_dim=0, lstm_size=500, lstm_layers=2, dropout=0.0):
@@ -182,29 +205,10 @@ class TimeFlow(nn.Module):
         h, _ = self.lstm(inp, self._state0(context, len(x), x))
         return getattr(self.hidden_flow, direction)(x, mask, self._step_context(h, context))
 
-    def _lstm_steps(self, context, B, like):
-        "A function that advances the LSTM one step: the previous step's (B, dim) in, the top layer's (B, size) out."
-        # `nn.LSTM` called one step at a time costs far more than its arithmetic (on the CPU oneDNN re-lays out the
-        # weights on every call), so the steps run on the same weights as plain matmuls, and the context's share of
-        # the first layer's gates is computed for all steps in one product.
-        lstm, L, D = self.lstm, self.lstm.num_layers, like.shape[-1]
-        w_ih, w_hh = [getattr(lstm, f'weight_ih_l{l}') for l in range(L)], [getattr(lstm, f'weight_hh_l{l}') for l in range(L)]
-        bias = [getattr(lstm, f'bias_ih_l{l}') + getattr(lstm, f'bias_hh_l{l}') for l in range(L)]
-        gates0 = iter([bias[0]] * like.shape[1] if context is None else F.linear(context, w_ih[0][:, D:], bias[0]).unbind(1))
-        w_ih[0] = w_ih[0][:, :D]   # sliced once: slicing per step would cost a full-size zero gradient per step
-        h, c = map(list, self._state0(context, B, like))
-        def step(prev):
-            inp = prev
-            for l in range(L):
-                if l: inp = F.dropout(h[l - 1], lstm.dropout, self.training)   # between layers, as nn.LSTM does
-                h[l], c[l] = lstm_cell(F.linear(inp, w_ih[l], next(gates0) if l == 0 else bias[l]), h[l], c[l], w_hh[l])
-            return h[-1]
-        return step
-
     def _serial(self, x, mask, context, direction):
         "The direction whose LSTM reads its own output: step through time."
         B, T, D = x.shape
-        step, prev, ys, logdet = self._lstm_steps(context, B, x), x.new_zeros(B, D), [], x.new_zeros(B)
+        step, prev, ys, logdet = lstm_steps(self.lstm, self._state0(context, B, x), context), x.new_zeros(B, D), [], x.new_zeros(B)
         for t in range(T):
             sl = slice(t, t + 1)
             ctx_t = None if context is None else context[:, sl]

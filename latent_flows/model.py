@@ -10,7 +10,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from .core import masked_sum, lengths_to_mask, LOG_2PI
-from .flows import PRIORS, build_prior, PositionFeatures
+from .flows import PRIORS, build_prior, PositionFeatures, lstm_steps
 
 # %% auto #0
 __all__ = ['NORMALISER', 'LengthModel', 'ModelConfig', 'reverse_padded', 'BiLSTM', 'InferenceNet', 'Emission',
@@ -227,9 +227,11 @@ class LSTMBaseline(nn.Module):
         lengths = self.length.sample(n).to(dev) if lengths is None else torch.as_tensor(lengths, device=dev)
         T, pos = int(lengths.max()), self.positions(lengths, int(lengths.max()))
         prev = torch.full((len(lengths), 1), self.cfg.vocab_size, device=dev) if self.text else pos.new_zeros(len(lengths), 1, self.cfg.vocab_size)
-        state, out = None, []
+        # the position features are known for every step: lstm_steps projects them for all steps at once
+        step = lstm_steps(self.rnn, pos.new_zeros(2, self.rnn.num_layers, len(lengths), self.cfg.rnn_size), self.drop(pos))
+        out = []
         for t in range(T):
-            h, state = self.rnn(self._step_inputs(prev, pos[:, t:t + 1]), state)
+            h = step(self.drop(self.embed(prev))[:, 0])[:, None]
             logits = self.out(h) / temperature
             if self.text: y = logits.argmax(-1) if greedy else torch.distributions.Categorical(logits=logits).sample()
             else: y = (logits > 0).float() if greedy else torch.bernoulli(torch.sigmoid(logits))
