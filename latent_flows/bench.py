@@ -92,15 +92,10 @@ def bench_lstm_steps(batches=(5, 15), T: int = 100, dim: int = 50, context_dim: 
     for B in batches:
         x, ctx = torch.randn(B, T, dim, device=device), torch.randn(B, T, context_dim, device=device)
         state = tuple(torch.zeros(lstm_layers, B, lstm_size, device=device) for _ in range(2))
-        def per_step():
-            s, outs = state, []
-            for t in range(T):
-                h, s = lstm(torch.cat([x[:, t:t + 1], ctx[:, t:t + 1]], -1), s); outs.append(h)
-            torch.cat(outs, 1).sum().backward()
-        def stepped():
-            step = lstm_steps(lstm, state, ctx)
+        def run(by_hand):
+            step = lstm_steps(lstm, state, ctx, by_hand)
             torch.stack([step(x[:, t]) for t in range(T)], 1).sum().backward()
-        times = {name: time_call(fn, repeat=repeat, device=device) for name, fn in (('nn_lstm_per_step', per_step), ('stepped_cell', stepped))}
+        times = {name: time_call(lambda: run(by_hand), repeat=repeat, device=device) for name, by_hand in (('nn_lstm_per_step', False), ('stepped_cell', True))}
         rows.append(dict(batch=B, T=T, lstm=f'{lstm_layers}x{lstm_size}', nn_lstm_per_step_s=times['nn_lstm_per_step'],
                          stepped_cell_s=times['stepped_cell'], speedup=times['nn_lstm_per_step'] / times['stepped_cell']))
     return rows

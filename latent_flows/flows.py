@@ -155,11 +155,22 @@ def lstm_cell(x_gates, h, c, w_hh):
     c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
     return torch.sigmoid(o) * torch.tanh(c), c
 
-def lstm_steps(lstm: nn.LSTM, state, context=None):
-    """Step `lstm` (unidirectional, batch first) through time by hand from `state` = (h, c): returns `step`, which takes
-    one step's input (B, n) and returns the top layer's output (B, hidden). When the input ends in a `context` known
-    for all steps (B, T, C), `step` takes the rest of each input and the context is added at step t on the t-th call."""
-    # `nn.LSTM` called one step at a time costs far more than its arithmetic (on the CPU oneDNN re-lays out the
+def lstm_steps(lstm: nn.LSTM, state, context=None, by_hand: bool | None = None):
+    """Step `lstm` (unidirectional, batch first) through time from `state` = (h, c): returns `step`, which takes one
+    step's input (B, n) and returns the top layer's output (B, hidden). When the input ends in a `context` known for
+    all steps (B, T, C), `step` takes the rest of each input and the t-th call adds the context's step t.
+    `by_hand` runs the LSTM's weights through `lstm_cell` instead of calling `lstm` once per step; by default it
+    does so except on CUDA, where we have not measured it against cuDNN (`bench_lstm_steps` does)."""
+    if by_hand is None: by_hand = lstm.weight_hh_l0.device.type != 'cuda'
+    ctx = itertools.repeat(None) if context is None else iter(context.unbind(1))
+    if not by_hand:
+        def step(x):
+            nonlocal state
+            c = next(ctx)
+            out, state = lstm((x if c is None else torch.cat([x, c], -1))[:, None], state)
+            return out[:, 0]
+        return step
+    # `nn.LSTM` called one step at a time costs far more than its arithmetic on the CPU (oneDNN re-lays out the
     # weights on every call), so the steps run on the same weights as plain matmuls, and the context's share of
     # the first layer's gates is computed for all steps in one product.
     L = lstm.num_layers
