@@ -161,6 +161,8 @@ def lstm_steps(lstm: nn.LSTM, state, context=None, by_hand: bool | None = None):
     all steps (B, T, C), `step` takes the rest of each input and the t-th call adds the context's step t.
     `by_hand` runs the LSTM's weights through `lstm_cell` instead of calling `lstm` once per step; by default it
     does so except on CUDA, where we have not measured it against cuDNN (`bench_lstm_steps` does)."""
+    if lstm.bidirectional or lstm.proj_size or not lstm.batch_first:
+        raise ValueError('lstm_steps needs a unidirectional, batch-first nn.LSTM without projections')
     if by_hand is None: by_hand = lstm.weight_hh_l0.device.type != 'cuda'
     ctx = itertools.repeat(None) if context is None else iter(context.unbind(1))
     if not by_hand:
