@@ -164,8 +164,8 @@ def lstm_steps(lstm: nn.LSTM, state, context=None, by_hand: bool | None = None):
     if lstm.bidirectional or lstm.proj_size or not lstm.batch_first:
         raise ValueError('lstm_steps needs a unidirectional, batch-first nn.LSTM without projections')
     if by_hand is None: by_hand = lstm.weight_hh_l0.device.type != 'cuda'
-    ctx = itertools.repeat(None) if context is None else iter(context.unbind(1))
     if not by_hand:
+        ctx = itertools.repeat(None) if context is None else iter(context.unbind(1))
         def step(x):
             nonlocal state
             c = next(ctx)
