@@ -8,7 +8,7 @@ from .bench import read_results, markdown_table
 from .train import MODELS
 
 # %% auto #0
-__all__ = ['PAPER_MUSIC', 'budget_label', 'group_label', 'short_commit', 'nll_table']
+__all__ = ['PAPER_MUSIC', 'budget_label', 'group_label', 'stopped_on_its_own', 'short_commit', 'nll_table']
 
 # %% ../nbs/09_music_results.ipynb #a5589bdb
 PAPER_MUSIC = {   # the paper's test NLL (nats/step); only the numbers PAPER.md confirms
@@ -31,6 +31,10 @@ def group_label(recs: list) -> str:
     b = r.get('budget') or {}
     if b.get('max_minutes'): return f"{b['max_minutes']:g} min per model on {where}"
     return f"the full schedule (up to {b.get('epochs', '?')} epochs) on {where}"
+
+def stopped_on_its_own(r: dict, minutes: float) -> bool:
+    "Whether a run ended by its own schedule (all its epochs, or its learning rate decayed away) within `minutes` of training, so a budget of `minutes` would have trained it the same way."
+    return (r.get('budget') or {}).get('stopped_by') in ('epochs', 'min_lr') and r['train_wall_s'] <= 60 * minutes
 
 def short_commit(c: str) -> str:
     "First 8 hex digits, keeping the mark of uncommitted changes."
