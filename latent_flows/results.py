@@ -8,7 +8,7 @@ from .bench import read_results, markdown_table
 from .train import MODELS
 
 # %% auto #0
-__all__ = ['PAPER_MUSIC', 'budget_label', 'group_label', 'stopped_on_its_own', 'short_commit', 'nll_table']
+__all__ = ['PAPER_MUSIC', 'budget_label', 'group_label', 'stopped_on_its_own', 'short_commit', 'train_commits', 'nll_table']
 
 # %% ../nbs/09_music_results.ipynb #a5589bdb
 PAPER_MUSIC = {   # the paper's test NLL (nats/step); only the numbers PAPER.md confirms
@@ -40,6 +40,11 @@ def short_commit(c: str) -> str:
     "First 8 hex digits, keeping the mark of uncommitted changes."
     return c[:8] + ('+dirty' if c.endswith('+dirty') else '')
 
+def train_commits(r: dict) -> str:
+    "The code a run trained with: its first sitting's commit, and its last one's when a resumed sitting ran newer code."
+    cs = r.get('train_git_commits') or [r.get('train_git_commit') or r['git_commit']]
+    return ' → '.join(short_commit(c) for c in dict.fromkeys((cs[0], cs[-1])))
+
 def nll_table(records: list, paper: dict, dataset: str, models=MODELS) -> list:
     "Rows (dicts) for `dataset`: ours from `records` (results files) in `models` order, and the paper's number where it has one."
     ours = {r['model']: r for r in records if r['dataset'] == dataset and r['split'] == 'test'}
@@ -48,5 +53,5 @@ def nll_table(records: list, paper: dict, dataset: str, models=MODELS) -> list:
         r = ours.get(m)
         rows.append({'model': m, 'paper': paper.get((dataset, m), '—'),
                      'ours': f"{r['nll']:.3f}" if r else 'not run', 'recon / KL': f"{r['recon']:.2f} / {r['kl']:.2f}" if r else '',
-                     'K': r['K'] if r else '', 'budget': budget_label(r) if r else '', 'commit': short_commit(r.get('train_git_commit') or r['git_commit']) if r else ''})
+                     'K': r['K'] if r else '', 'budget': budget_label(r) if r else '', 'commit': train_commits(r) if r else ''})
     return rows
