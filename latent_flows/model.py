@@ -248,9 +248,10 @@ def unit_for(kind: str) -> str: return 'bits/char' if kind == 'text' else 'nats/
 
 NORMALISER = 'T+1'      # what `n_events` counts per sequence; results files record it
 
-def n_events(mask):
-    "Number of predicted events in a batch: T+1 per sequence (the steps and the end), the reference code's normaliser for text and music."
-    return mask.sum() + len(mask)
+def n_events(mask, per_sequence: bool = False):
+    "Number of predicted events: T+1 per sequence (the steps and the end), the reference code's normaliser for text and music; summed over the batch unless `per_sequence`."
+    n = mask.sum(-1) + 1
+    return n if per_sequence else n.sum()
 
 def to_unit(nats_total: float, events: float, kind: str) -> float:
     "Total nats over `events` in the data set's unit."

@@ -40,6 +40,7 @@ class TrainConfig:
     kl_anneal_epochs: float = 10           # then linear to 1 over this many epochs
     free_bits: float = 0.0                 # optional: nats per step below which the KL is not penalised (0: off)
     elbo_samples: int = 10
+    loss_average: str = 'events'           # 'events': the batch's loss / its events; 'sequences': the mean of each sequence's loss / its events (the reference's)
     lr_decay: float = 4.0                  # divide the lr by this when validation stops improving (after the ramp)
     min_lr: float = 1e-6                   # stop once the lr has decayed below this: nothing is left to learn (ours; the paper runs all epochs)
     patience: int = 1
@@ -61,7 +62,8 @@ class TrainConfig:
         if isinstance(self.sizes, dict): self.sizes = ModelConfig(**self.sizes)
         checks = [('dataset', self.dataset in DATASETS, f'one of {DATASETS}'), ('model', self.model in MODELS, f'one of {MODELS}'),
                   ('optimizer', self.optimizer in ('adam', 'adamw', 'sgd'), "'adam', 'adamw' or 'sgd'"),
-                  ('nan_policy', self.nan_policy in ('skip', 'stop'), "'skip' or 'stop'")]
+                  ('nan_policy', self.nan_policy in ('skip', 'stop'), "'skip' or 'stop'"),
+                  ('loss_average', self.loss_average in ('events', 'sequences'), "'events' or 'sequences'")]
         checks += [(f, getattr(self, f) > 0, 'positive') for f in ('epochs', 'batch_size', 'grad_accum', 'lr', 'elbo_samples', 'eval_K', 'lr_decay', 'eval_batch_size', 'checkpoint_every')]
         checks += [(f, getattr(self, f) >= 0, '>= 0') for f in ('grad_clip', 'kl_start', 'kl_warmup_epochs', 'kl_anneal_epochs', 'free_bits', 'patience')]
         checks.append(('min_lr', 0 <= self.min_lr < self.lr, f'>= 0 and below lr ({self.lr})'))
@@ -245,7 +247,8 @@ def train(cfg: TrainConfig, run_dir, resume: bool = False, progress: bool = True
                 out = ddp(x, mask, n_samples=cfg.elbo_samples, kl_weight=beta)
                 kl_pen = out['kl'] if cfg.free_bits == 0 else torch.clamp(out['kl'], min=cfg.free_bits * mask.sum(1))
                 objective = out['rec'] - beta * kl_pen + out['log_pT']
-                loss = -objective.sum() / events * world / cfg.grad_accum
+                loss = (-objective.sum() / events * world if cfg.loss_average == 'events'   # DDP averages over ranks: undo it
+                        else -(objective / n_events(mask, per_sequence=True)).mean()) / cfg.grad_accum
             if torch.isfinite(loss): loss.backward()
             last_micro = (i + 1) % cfg.grad_accum == 0 or i + 1 == n_batches
             if last_micro:

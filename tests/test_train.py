@@ -1,4 +1,4 @@
-"Training end to end: exact kill-and-resume, the NaN guard, overfitting a tiny set, two-process DDP, bad configs."
+"Training end to end: exact kill-and-resume, the NaN guard, overfitting a tiny set, the loss average, two-process DDP, bad configs."
 import json, os, signal, subprocess, sys, time
 from dataclasses import replace
 from pathlib import Path
@@ -114,6 +114,21 @@ def test_overfits_tiny_data(shared_data, tmp_path, monkeypatch):
     assert res['recon'] < 0.5, res
 
 
+def test_loss_average(shared_data, tmp_path, monkeypatch):
+    "Averaging per sequence (the reference's) takes the same steps as per event when every sequence has the same length, other steps when not."
+    import latent_flows.train as T
+    from latent_flows.data import load_music
+    jsb = load_music('jsb', 'train')
+    for name, cut in (('equal', lambda i: 12), ('unequal', lambda i: 6 + i)):
+        data = SequenceData('jsb', 'train', [s[:cut(i)] for i, s in enumerate(jsb.seqs[:8])])
+        monkeypatch.setattr(T, 'load_data', lambda cfg: (data, data))
+        for how in ('events', 'sequences'):
+            train(_cfg('AF/SCF', batch_size=8, max_steps=3, loss_average=how), tmp_path / name / how, **quiet)
+    equal, unequal = [[_params(tmp_path / n / h) for h in ('events', 'sequences')] for n in ('equal', 'unequal')]
+    for k in equal[0]: torch.testing.assert_close(equal[0][k], equal[1][k], rtol=1e-4, atol=1e-6)
+    assert any(not torch.allclose(unequal[0][k], unequal[1][k], rtol=1e-4, atol=1e-6) for k in unequal[0])
+
+
 def test_two_process_ddp_matches_one(shared_data, tmp_path):
     "torchrun with 2 gloo processes takes the same steps as 1 process with the same global batch (no dropout: its masks differ per process)."
     args = ['--dataset', 'jsb', '--model', 'lstm', '--batch_size', '16', '--quiet', '--epochs', '1', '--device', 'cpu',
@@ -130,6 +145,7 @@ def test_two_process_ddp_matches_one(shared_data, tmp_path):
 @pytest.mark.parametrize('bad, msg', [(dict(batch_size=0), 'TrainConfig.batch_size must be positive'),
                                       (dict(optimizer='lbfgs'), "TrainConfig.optimizer must be 'adam'"),
                                       (dict(nan_policy='ignore'), "TrainConfig.nan_policy must be 'skip' or 'stop'"),
+                                      (dict(loss_average='tokens'), "TrainConfig.loss_average must be 'events' or 'sequences'"),
                                       (dict(sizes=dict(zsize=0)), 'ModelConfig.zsize must be >= 1'),
                                       (dict(sizes=dict(kind='video')), "ModelConfig.kind must be 'text' or 'music'")])
 def test_bad_configs(bad, msg):
