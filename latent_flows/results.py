@@ -8,7 +8,8 @@ from .bench import read_results, markdown_table
 from .train import MODELS
 
 # %% auto #0
-__all__ = ['PAPER_MUSIC', 'budget_label', 'group_label', 'stopped_on_its_own', 'short_commit', 'train_commits', 'nll_table']
+__all__ = ['PAPER_MUSIC', 'budget_label', 'group_label', 'stopped_on_its_own', 'lend_finished_runs', 'short_commit',
+           'train_commits', 'nll_table']
 
 # %% ../nbs/09_music_results.ipynb #a5589bdb
 PAPER_MUSIC = {   # the paper's test NLL (nats/step); only the numbers PAPER.md confirms
@@ -35,6 +36,21 @@ def group_label(recs: list) -> str:
 def stopped_on_its_own(r: dict, minutes: float) -> bool:
     "Whether a run ended by its own schedule (all its epochs, or its learning rate decayed away) within `minutes` of training, so a budget of `minutes` would have trained it the same way."
     return (r.get('budget') or {}).get('stopped_by') in ('epochs', 'min_lr') and r['train_wall_s'] <= 60 * minutes
+
+def lend_finished_runs(groups: dict, chain: tuple) -> tuple[dict, dict]:
+    """Fill in each group of `chain` (equal-budget groups on one machine, shortest budget first) with the runs of shorter groups
+    that stopped on their own within its budget, each model from the longest shorter group that trained it itself.
+    Returns the filled groups and, per group, the `(source group, record)` pairs it was lent."""
+    filled, lent = {f: list(rs) for f, rs in groups.items()}, {}
+    for i, folder in enumerate(chain):
+        if folder not in groups: continue
+        minutes = groups[folder][0]['budget']['max_minutes']
+        for source in reversed(chain[:i]):
+            have = {r['model'] for r in filled[folder]}
+            new = [r for r in groups.get(source, []) if r['model'] not in have and stopped_on_its_own(r, minutes)]
+            filled[folder] += new
+            lent.setdefault(folder, []).extend((source, r) for r in new)
+    return filled, {f: ps for f, ps in lent.items() if ps}
 
 def short_commit(c: str) -> str:
     "First 8 hex digits, keeping the mark of uncommitted changes."
