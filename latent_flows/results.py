@@ -47,10 +47,10 @@ def lend_finished_runs(groups: dict, chain: tuple) -> tuple[dict, dict]:
         minutes = groups[folder][0]['budget']['max_minutes']
         for source in reversed(chain[:i]):
             have = {r['model'] for r in filled[folder]}
-            new = [r for r in groups.get(source, []) if r['model'] not in have and stopped_on_its_own(r, minutes)]
-            filled[folder] += new
-            lent.setdefault(folder, []).extend((source, r) for r in new)
-    return filled, {f: ps for f, ps in lent.items() if ps}
+            for r in groups.get(source, []):
+                if r['model'] not in have and stopped_on_its_own(r, minutes):
+                    filled[folder].append(r); lent.setdefault(folder, []).append((source, r))
+    return filled, lent
 
 def short_commit(c: str) -> str:
     "First 8 hex digits, keeping the mark of uncommitted changes."
