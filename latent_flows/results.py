@@ -9,7 +9,7 @@ from .train import MODELS
 
 # %% auto #0
 __all__ = ['PAPER_MUSIC', 'budget_label', 'group_label', 'stopped_on_its_own', 'lend_finished_runs', 'short_commit',
-           'train_commits', 'nll_table']
+           'train_commits', 'runs_by_model', 'nll_table']
 
 # %% ../nbs/09_music_results.ipynb #a5589bdb
 PAPER_MUSIC = {   # the paper's test NLL (nats/step); only the numbers PAPER.md confirms
@@ -61,9 +61,13 @@ def train_commits(r: dict) -> str:
     cs = r.get('train_git_commits') or [r.get('train_git_commit') or r['git_commit']]
     return ' → '.join(short_commit(c) for c in dict.fromkeys((cs[0], cs[-1])))
 
+def runs_by_model(records: list, dataset: str) -> dict:
+    "The test-set results of `dataset` among `records` (results files), keyed by model."
+    return {r['model']: r for r in records if r['dataset'] == dataset and r['split'] == 'test'}
+
 def nll_table(records: list, paper: dict, dataset: str, models=MODELS) -> list:
     "Rows (dicts) for `dataset`: ours from `records` (results files) in `models` order, and the paper's number where it has one."
-    ours = {r['model']: r for r in records if r['dataset'] == dataset and r['split'] == 'test'}
+    ours = runs_by_model(records, dataset)
     rows = []
     for m in models:
         r = ours.get(m)
