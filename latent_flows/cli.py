@@ -96,7 +96,7 @@ def evaluate_run(run: str, split: str = 'test', K: int | None = None, which: str
                 max_len=kw.get('max_len'), epochs=summary.get('epochs_done'), steps=summary.get('steps'),
                 train_wall_s=summary.get('train_wall_s'), budget=dict(epochs=last.get('epochs', cfg.epochs), max_minutes=last.get('max_minutes', cfg.max_minutes), stopped_by=summary.get('stopped_by')),
                 train_hardware=summary.get('hardware'), hardware=hardware_info(), eval_wall_s=time.time() - t,
-                git_commit=git_commit(), train_git_commit=summary.get('git_commit'), train_git_commits=summary.get('git_commits'), seed=cfg.seed, eval_seed=seed, config=cfg.to_dict(), checkpoint=which,
+                git_commit=git_commit(), train_git_commit=summary.get('git_commit'), train_git_commits=summary.get('git_commits'), train_sittings=summary.get('sittings'), seed=cfg.seed, eval_seed=seed, config=cfg.to_dict(), checkpoint=which,
                 history=history, subset=None if len(data) == n_all else dict(sequences=len(data), of=n_all, seed=0))
 
 @call_parse

@@ -21,9 +21,9 @@ def default_device(device: str | torch.device | None = None) -> torch.device:
 
 # %% ../nbs/00_core.ipynb #dc55230c
 def hardware_info() -> dict:
-    "A short description of the machine a result was measured on, for results files."
+    "A short description of the machine a result was measured on, for results files (plain types only: it goes into checkpoints too)."
     info = dict(cpu=platform.processor() or platform.machine(), cores=os.cpu_count(),
-                torch=torch.__version__, threads=torch.get_num_threads(), python=platform.python_version())
+                torch=str(torch.__version__), threads=torch.get_num_threads(), python=platform.python_version())
     if torch.cuda.is_available(): info['gpu'] = torch.cuda.get_device_name(0)
     return info
 

@@ -8,8 +8,8 @@ from .bench import read_results, markdown_table
 from .train import MODELS
 
 # %% auto #0
-__all__ = ['PAPER_MUSIC', 'budget_label', 'group_label', 'stopped_on_its_own', 'lend_finished_runs', 'short_commit',
-           'train_commits', 'runs_by_model', 'nll_table']
+__all__ = ['PAPER_MUSIC', 'machine_label', 'where_trained', 'budget_label', 'group_label', 'stopped_on_its_own',
+           'lend_finished_runs', 'short_commit', 'train_commits', 'runs_by_model', 'nll_table']
 
 # %% ../nbs/09_music_results.ipynb #a5589bdb
 PAPER_MUSIC = {   # the paper's test NLL (nats/step); only the numbers PAPER.md confirms
@@ -17,13 +17,28 @@ PAPER_MUSIC = {   # the paper's test NLL (nats/step); only the numbers PAPER.md 
     ('piano', 'best flow'): 7.77,
 }
 
+def machine_label(hw: dict, threads: bool = False) -> str:
+    "A machine in words, from a results file's hardware record: its GPU, or its CPU and cores (and with `threads`, torch's threads)."
+    if hw.get('gpu'): return hw['gpu']
+    t = hw.get('threads', '?')
+    return f"{hw.get('cpu', '?')} ({hw.get('cores', '?')} cores" + (f", {t} thread{'' if t == 1 else 's'})" if threads else ')')
+
+def where_trained(r: dict) -> str:
+    "Where a run trained, in words: its machine, or which epochs ran where when its sittings differed in machine or threads."
+    spans = []                        # (machine, first epoch) of each stretch of sittings on the same machine and threads
+    for s in r.get('train_sittings') or []:
+        m = machine_label(s['hardware'], threads=True)
+        if not spans or spans[-1][0] != m: spans.append((m, s['epoch']))
+    if len(spans) < 2: return 'on ' + machine_label(r.get('train_hardware') or r.get('hardware') or {})
+    ends = [first for _, first in spans[1:]] + [r.get('epochs')]
+    return ', '.join(f"epochs {first + 1}–{end} on {m}" for (m, first), end in zip(spans, ends))
+
 def budget_label(r: dict) -> str:
     "How much training a result had, in words: epochs, wall time, hardware, and whether a budget stopped it."
-    b, hw = r.get('budget') or {}, r.get('train_hardware') or r.get('hardware') or {}
-    where = f"{hw.get('gpu') or hw.get('cpu', '?')} ({hw.get('cores', '?')} cores)" if not hw.get('gpu') else hw['gpu']
+    b = r.get('budget') or {}
     stop = (f", stopped by a {b['max_minutes']:g}-min budget" if b.get('stopped_by') == 'budget' and b.get('max_minutes') else
             ', stopped when the learning rate had decayed away' if b.get('stopped_by') == 'min_lr' else '')
-    return f"{r.get('steps')} steps ({r.get('epochs')} epochs), {r['train_wall_s'] / 60:.0f} min on {where}{stop}"
+    return f"{r.get('steps')} steps ({r.get('epochs')} epochs), {r['train_wall_s'] / 60:.0f} min {where_trained(r)}{stop}"
 
 def group_label(recs: list) -> str:
     "The budget a group of equal-budget runs shared, in words, read from the first of their results files."

@@ -32,6 +32,7 @@ def test_train_evaluate_writes_the_results_file(jsb_run, tmp_path):
     assert rec['config']['sizes']['zsize'] == 4
     assert rec['normaliser'] == 'T+1'
     assert rec['train_git_commits'][0] == rec['train_git_commit']       # every sitting's code, first to last
+    assert [s['git_commit'] for s in rec['train_sittings']] == [rec['train_git_commit']] and rec['train_sittings'][0]['hardware'] == rec['train_hardware']
 
 def test_sample_music_writes_midi_and_png(jsb_run, tmp_path):
     run('lf_sample', jsb_run, '--batch', 2, '--length', 12, '--out', tmp_path / 's')

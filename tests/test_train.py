@@ -6,6 +6,7 @@ import pytest, torch
 from conftest import console_script
 from latent_flows.train import preset, train, load_checkpoint, TrainConfig, NonFiniteError, evaluate, load_run
 from latent_flows.data import SequenceData
+from latent_flows.core import hardware_info
 
 TINY = dict(zsize=4, emb_size=16, rnn_size=16, rnn_layers=1, pos_dim=4, prior_units=8, prior_lstm_size=16, prior_layers=2)
 quiet = dict(progress=False, log=lambda s: None)
@@ -37,6 +38,9 @@ def test_resume_is_exact(shared_data, tmp_path, model):
     _same(_params(tmp_path / 'full'), _params(tmp_path / 'cut'))
     st = load_checkpoint(tmp_path / 'cut' / 'last.pt')['state']
     assert st['step'] == n and st['epoch'] == 1
+    # each sitting is on record, with where it started and the machine it ran on
+    assert [(s['epoch'], s['step']) for s in st['sittings']] == [(0, 0), (0, 5)]
+    assert st['sittings'][1]['wall_s'] > 0 and st['sittings'][1]['hardware'] == hardware_info()
 
 
 def test_killed_process_resumes(shared_data, tmp_path):
