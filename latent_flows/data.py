@@ -344,9 +344,23 @@ def roll_to_midi(roll, path, grid: float = CHORALE_GRID) -> Path:
     return path
 
 def midi_to_roll(path, grid: float = CHORALE_GRID) -> np.ndarray:
-    "Read a MIDI file onto a grid of `grid` quarter lengths as a (T, 88) roll."
-    from music21 import converter
-    return score_to_roll(converter.parse(str(path)), grid)
+    "Read the notes of a MIDI file onto a grid of `grid` quarter lengths as a (T, 88) roll, T reaching the last note's end."
+    # From the note events themselves, not through music21's score import: that one splits notes which start together
+    # but end apart into voices and ties, and on a chord held under a moving melody it shifts later notes in time.
+    from music21 import midi
+    mf = midi.MidiFile(); mf.open(str(path)); mf.read(); mf.close()
+    step, notes = mf.ticksPerQuarterNote * grid, []      # (start tick, end tick, MIDI pitch)
+    for track in mf.tracks:
+        tick, sounding = 0, {}
+        for e in track.events:
+            if e.isDeltaTime(): tick += e.time
+            elif e.isNoteOn(): sounding[(e.channel, e.pitch)] = tick
+            elif e.isNoteOff() and (e.channel, e.pitch) in sounding: notes.append((sounding.pop((e.channel, e.pitch)), tick, e.pitch))
+    roll = np.zeros((max(1, math.ceil(max((end for _, end, _ in notes), default=0) / step - 1e-9)), N_KEYS), np.uint8)
+    for start, end, pitch in notes:
+        a = int(round(start / step))
+        if LOWEST_PITCH <= pitch < LOWEST_PITCH + N_KEYS: roll[a:max(a + 1, int(round(end / step))), pitch - LOWEST_PITCH] = 1
+    return roll
 
 def plot_roll(roll, ax=None, title=None):
     "Draw a piano roll: time on x, MIDI pitch on y."
