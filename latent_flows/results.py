@@ -25,8 +25,8 @@ def machine_label(hw: dict, threads: bool = False) -> str:
 
 def where_trained(r: dict) -> str:
     "Where a run trained, in words: its machine, or which epochs ran where when its sittings differed in machine or threads."
-    spans = []                        # (machine, first epoch) of each stretch of sittings on the same machine and threads
-    for s in r.get('train_sittings') or []:
+    spans, sittings = [], r.get('train_sittings') or []   # (machine, first epoch) of each stretch of sittings alike
+    for s in sittings if all('hardware' in s for s in sittings) else []:   # runs begun before sittings were recorded: the last machine only
         m = machine_label(s['hardware'], threads=True)
         if not spans or spans[-1][0] != m: spans.append((m, s['epoch']))
     if len(spans) < 2: return 'on ' + machine_label(r.get('train_hardware') or r.get('hardware') or {})

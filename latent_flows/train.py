@@ -210,15 +210,15 @@ def train(cfg: TrainConfig, run_dir, resume: bool = False, progress: bool = True
     sizes = _sizes_for(cfg, train_data)
     model = build_model(sizes, torch.cat([train_data.lengths, valid_data.lengths])).to(device)
     opt = _make_optimizer(cfg, model.parameters())
-    st = dict(epoch=0, batch=0, step=0, best=math.inf, bad_epochs=0, lr=cfg.lr, wall_s=0.0, history=[], skipped=0, commits=[], sittings=[])
+    st = dict(epoch=0, batch=0, step=0, best=math.inf, bad_epochs=0, lr=cfg.lr, wall_s=0.0, history=[], skipped=0, sittings=[])
     if ck is not None:
         model.load_state_dict(ck['model']); opt.load_state_dict(ck['optimizer']); st.update(ck['state'])
+        if 'commits' in st: st['sittings'] = [dict(git_commit=c) for c in st.pop('commits')]   # older checkpoints kept only each sitting's code
         _set_rng_state(ck['rng'])
         log(f"resuming {run_dir} at epoch {st['epoch']}, batch {st['batch']} (step {st['step']})")
-    commit = git_commit()               # the code this sitting runs (taken now: the tree may change while it trains)
-    if not st['commits'] or st['commits'][-1] != commit: st['commits'] = st['commits'] + [commit]
-    # where each sitting ran and from which point: a run resumed on another machine, or with more threads, says so
-    st['sittings'] = st['sittings'] + [dict(epoch=st['epoch'], step=st['step'], wall_s=st['wall_s'], git_commit=commit, hardware=hardware_info())]
+    # each sitting's starting point, code (taken now: the tree may change while it trains) and machine, so that a run
+    # resumed with newer code, on another machine or with more threads says so
+    st['sittings'] = st['sittings'] + [dict(epoch=st['epoch'], step=st['step'], wall_s=st['wall_s'], git_commit=git_commit(), hardware=hardware_info())]
     ddp = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
     writer = _tensorboard(run_dir) if main else None
     t_start, wall0, bad_run = time.time(), st['wall_s'], 0
@@ -315,7 +315,8 @@ def train(cfg: TrainConfig, run_dir, resume: bool = False, progress: bool = True
     if stop_reason == 'epochs' and st['epoch'] < cfg.epochs: stop_reason = 'min_lr'
     summary = dict(run_dir=str(run_dir), epochs_done=st['epoch'], steps=st['step'], best_val=st['best'], train_wall_s=st['wall_s'],
                    stopped_by=stop_reason, skipped_steps=st['skipped'], config=cfg.to_dict(), sizes=asdict(sizes),
-                   hardware=st['sittings'][-1]['hardware'], git_commit=st['commits'][0], git_commits=st['commits'], sittings=st['sittings'])
+                   hardware=st['sittings'][-1]['hardware'], git_commit=st['sittings'][0]['git_commit'],
+                   git_commits=[s['git_commit'] for s in st['sittings']], sittings=st['sittings'])
     if main: (run_dir / 'train_summary.json').write_text(json.dumps(summary, indent=1))
     return summary
 

@@ -4,7 +4,7 @@ from dataclasses import replace
 from pathlib import Path
 import pytest, torch
 from conftest import console_script
-from latent_flows.train import preset, train, load_checkpoint, TrainConfig, NonFiniteError, evaluate, load_run
+from latent_flows.train import preset, train, load_checkpoint, save_atomic, TrainConfig, NonFiniteError, evaluate, load_run
 from latent_flows.data import SequenceData
 from latent_flows.core import hardware_info
 
@@ -41,6 +41,17 @@ def test_resume_is_exact(shared_data, tmp_path, model):
     # each sitting is on record, with where it started and the machine it ran on
     assert [(s['epoch'], s['step']) for s in st['sittings']] == [(0, 0), (0, 5)]
     assert st['sittings'][1]['wall_s'] > 0 and st['sittings'][1]['hardware'] == hardware_info()
+
+
+def test_resumes_a_checkpoint_from_before_sittings_were_recorded(shared_data, tmp_path):
+    "Older checkpoints kept only each sitting's commit; resuming one keeps those and records the new sitting in full."
+    train(_cfg(max_steps=2), tmp_path / 'r', **quiet)
+    ck = load_checkpoint(tmp_path / 'r' / 'last.pt')
+    st = ck['state']; st['commits'] = ['0' * 40, '1' * 40]; del st['sittings']
+    save_atomic(ck, tmp_path / 'r' / 'last.pt')
+    summary = train(_cfg(max_steps=3), tmp_path / 'r', resume=True, **quiet)
+    assert summary['git_commits'][:2] == ['0' * 40, '1' * 40] and len(summary['sittings']) == 3
+    assert summary['sittings'][-1]['step'] == 2 and summary['sittings'][-1]['hardware'] == hardware_info()
 
 
 def test_killed_process_resumes(shared_data, tmp_path):
