@@ -348,7 +348,10 @@ def midi_to_roll(path, grid: float = CHORALE_GRID) -> np.ndarray:
     # From the note events themselves, not through music21's score import: that one splits notes which start together
     # but end apart into voices and ties, and on a chord held under a moving melody it shifts later notes in time.
     from music21 import midi
-    mf = midi.MidiFile(); mf.open(str(path)); mf.read(); mf.close()
+    mf = midi.MidiFile(); mf.open(str(path))
+    try: mf.read()
+    except midi.MidiException as e: raise ValueError(f'{path}: not a readable MIDI file ({e})') from None
+    finally: mf.close()
     step, notes = mf.ticksPerQuarterNote * grid, []      # (start tick, end tick, MIDI pitch)
     for track in mf.tracks:
         tick, sounding = 0, {}
