@@ -12,7 +12,7 @@ from fastcore.script import call_parse, Param, store_true
 from .core import default_device, hardware_info, git_commit, seed_everything
 from .data import load_dataset, roll_to_midi, plot_roll, DATASETS
 from .model import ModelConfig
-from .train import TrainConfig, MODELS, preset, train, evaluate, load_run, load_data
+from .train import TrainConfig, MODELS, TrainingStopped, preset, train, evaluate, load_run, load_data
 from . import bench
 
 # %% auto #0
@@ -68,6 +68,8 @@ def lf_train(
     except ValueError as e: _fail(str(e))
     try: summary = train(cfg, out, resume=resume, progress=not quiet)
     except (FileExistsError, FileNotFoundError, ValueError) as e: _fail(str(e))
+    except TrainingStopped as e:                     # the shell's convention for death by a signal, so `set -e` scripts stop too
+        print(f'stopped by {e}', file=sys.stderr); sys.exit(128 + e.signum)
     print(json.dumps({k: summary[k] for k in ('run_dir', 'epochs_done', 'steps', 'best_val', 'train_wall_s', 'stopped_by')}))
 
 # %% ../nbs/08_cli.ipynb #66fff8b9

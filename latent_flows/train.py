@@ -4,7 +4,8 @@
 
 # %% ../nbs/06_train.ipynb #e5629b1b
 from __future__ import annotations
-import csv, json, math, os, tempfile, time
+import csv, json, math, os, signal, tempfile, threading, time
+from contextlib import contextmanager
 from dataclasses import dataclass, field, asdict, fields, replace
 from pathlib import Path
 import torch
@@ -18,7 +19,7 @@ from .flows import PRIORS
 
 # %% auto #0
 __all__ = ['MODELS', 'TrainConfig', 'preset', 'kl_weight', 'save_atomic', 'load_checkpoint', 'dist_info', 'evaluate',
-           'NonFiniteError', 'load_data', 'train', 'load_run']
+           'NonFiniteError', 'TrainingStopped', 'stop_signals', 'load_data', 'train', 'load_run']
 
 # %% ../nbs/06_train.ipynb #b5f2152c
 MODELS = PRIORS + ('lstm',)
@@ -164,6 +165,24 @@ def evaluate(model, data, K: int = 30, batch_size: int = 32, device=None, chunk:
 class NonFiniteError(FloatingPointError):
     "Training met too many non-finite losses or gradients."
 
+class TrainingStopped(Exception):
+    "Training was asked to stop (SIGINT or SIGTERM) and saved its state first: continue it with `resume=True` (`--resume`)."
+    def __init__(self, msg: str, signum: int): super().__init__(msg); self.signum = signum
+
+@contextmanager
+def stop_signals(enabled: bool = True):
+    """Within the block SIGINT and SIGTERM are noted, not acted on: yields the list of those received, for the caller to
+    stop at a safe point. A second one acts at once (KeyboardInterrupt). Only in the main thread, where handlers can be set."""
+    got = []
+    if not enabled or threading.current_thread() is not threading.main_thread(): yield got; return
+    def note(signum, frame):
+        if got: raise KeyboardInterrupt
+        got.append(signum)
+    old = {s: signal.signal(s, note) for s in (signal.SIGINT, signal.SIGTERM)}
+    try: yield got
+    finally:
+        for s, h in old.items(): signal.signal(s, h)
+
 def _make_optimizer(cfg, params):
     if cfg.optimizer == 'sgd': return torch.optim.SGD(params, lr=cfg.lr)
     return (torch.optim.AdamW if cfg.optimizer == 'adamw' else torch.optim.Adam)(params, lr=cfg.lr)
@@ -232,85 +251,92 @@ def train(cfg: TrainConfig, run_dir, resume: bool = False, progress: bool = True
         st['wall_s'] = wall0 + time.time() - t_start
         return (cfg.max_minutes is not None and st['wall_s'] > 60 * cfg.max_minutes) or (cfg.max_steps is not None and st['step'] >= cfg.max_steps)
 
-    while st['epoch'] < cfg.epochs and st['lr'] >= cfg.min_lr:
-        loader = make_loader(train_data, cfg.batch_size, shuffle=True, seed=cfg.seed, num_replicas=world, rank=rank, epoch=st['epoch'])
-        n_batches = len(loader)
-        sums = dict(loss=0.0, rec=0.0, kl=0.0, events=0)
-        model.train()
-        bar = tqdm(total=n_batches, initial=st['batch'], disable=not (progress and main), desc=f"epoch {st['epoch']}", leave=False)
-        for i, b in enumerate(loader):
-            if i < st['batch']: continue                     # resuming inside an epoch: same order, skip what is done
-            x, mask = b['x'].to(device), b['mask'].to(device)
-            beta = kl_weight(st['epoch'] + i / n_batches, cfg)
-            local_events = n_events(mask).float()
-            events = local_events.clone()
-            if world > 1: dist.all_reduce(events)           # normalise by the global batch's events
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.amp):
-                out = ddp(x, mask, n_samples=cfg.elbo_samples, kl_weight=beta)
-                kl_pen = out['kl'] if cfg.free_bits == 0 else torch.clamp(out['kl'], min=cfg.free_bits * mask.sum(1))
-                objective = out['rec'] - beta * kl_pen + out['log_pT']
-                loss = (-objective.sum() / events * world if cfg.loss_average == 'events'   # DDP averages over ranks: undo it
-                        else -(objective / n_events(mask, per_sequence=True)).mean()) / cfg.grad_accum
-            if torch.isfinite(loss): loss.backward()
-            last_micro = (i + 1) % cfg.grad_accum == 0 or i + 1 == n_batches
-            if last_micro:
-                gnorm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip if cfg.grad_clip > 0 else math.inf)
-                if not (torch.isfinite(loss) and torch.isfinite(gnorm)):
-                    bad_run += 1; st['skipped'] += 1
-                    msg = (f"non-finite {'loss' if not torch.isfinite(loss) else 'gradient'} at epoch {st['epoch']}, batch {i} "
-                           f"(lengths {b['lengths'].tolist()}); step skipped")
-                    log(msg)
-                    if cfg.nan_policy == 'stop' or bad_run >= cfg.max_bad_steps:
-                        opt.zero_grad(set_to_none=True); save_last()
-                        raise NonFiniteError(msg + f'; stopping ({bad_run} in a row, nan_policy={cfg.nan_policy!r})')
-                else:
-                    opt.step(); bad_run = 0
-                opt.zero_grad(set_to_none=True); st['step'] += 1
-            if torch.isfinite(loss):
-                sums['loss'] -= objective.detach().sum().item(); sums['rec'] -= out['rec'].detach().sum().item()
-                sums['kl'] += out['kl'].detach().sum().item(); sums['events'] += local_events.item()
-            st['batch'] = i + 1
-            bar.update(1); bar.set_postfix(loss=f"{sums['loss'] / max(sums['events'], 1):.3f}", beta=f'{beta:.2g}')
-            if last_micro and st['step'] % cfg.checkpoint_every == 0: save_last()
+    # SIGTERM (a scheduler, the end of a session) and Ctrl-C stop the run at its next optimiser step, after a checkpoint,
+    # instead of losing the steps since the last one. One process only: the ranks of a DDP run would stop at different steps.
+    with stop_signals(enabled=world == 1) as asked:
+        while st['epoch'] < cfg.epochs and st['lr'] >= cfg.min_lr:
+            loader = make_loader(train_data, cfg.batch_size, shuffle=True, seed=cfg.seed, num_replicas=world, rank=rank, epoch=st['epoch'])
+            n_batches = len(loader)
+            sums = dict(loss=0.0, rec=0.0, kl=0.0, events=0)
+            model.train()
+            bar = tqdm(total=n_batches, initial=st['batch'], disable=not (progress and main), desc=f"epoch {st['epoch']}", leave=False)
+            for i, b in enumerate(loader):
+                if i < st['batch']: continue                     # resuming inside an epoch: same order, skip what is done
+                x, mask = b['x'].to(device), b['mask'].to(device)
+                beta = kl_weight(st['epoch'] + i / n_batches, cfg)
+                local_events = n_events(mask).float()
+                events = local_events.clone()
+                if world > 1: dist.all_reduce(events)           # normalise by the global batch's events
+                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.amp):
+                    out = ddp(x, mask, n_samples=cfg.elbo_samples, kl_weight=beta)
+                    kl_pen = out['kl'] if cfg.free_bits == 0 else torch.clamp(out['kl'], min=cfg.free_bits * mask.sum(1))
+                    objective = out['rec'] - beta * kl_pen + out['log_pT']
+                    loss = (-objective.sum() / events * world if cfg.loss_average == 'events'   # DDP averages over ranks: undo it
+                            else -(objective / n_events(mask, per_sequence=True)).mean()) / cfg.grad_accum
+                if torch.isfinite(loss): loss.backward()
+                last_micro = (i + 1) % cfg.grad_accum == 0 or i + 1 == n_batches
+                if last_micro:
+                    gnorm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip if cfg.grad_clip > 0 else math.inf)
+                    if not (torch.isfinite(loss) and torch.isfinite(gnorm)):
+                        bad_run += 1; st['skipped'] += 1
+                        msg = (f"non-finite {'loss' if not torch.isfinite(loss) else 'gradient'} at epoch {st['epoch']}, batch {i} "
+                               f"(lengths {b['lengths'].tolist()}); step skipped")
+                        log(msg)
+                        if cfg.nan_policy == 'stop' or bad_run >= cfg.max_bad_steps:
+                            opt.zero_grad(set_to_none=True); save_last()
+                            raise NonFiniteError(msg + f'; stopping ({bad_run} in a row, nan_policy={cfg.nan_policy!r})')
+                    else:
+                        opt.step(); bad_run = 0
+                    opt.zero_grad(set_to_none=True); st['step'] += 1
+                if torch.isfinite(loss):
+                    sums['loss'] -= objective.detach().sum().item(); sums['rec'] -= out['rec'].detach().sum().item()
+                    sums['kl'] += out['kl'].detach().sum().item(); sums['events'] += local_events.item()
+                st['batch'] = i + 1
+                bar.update(1); bar.set_postfix(loss=f"{sums['loss'] / max(sums['events'], 1):.3f}", beta=f'{beta:.2g}')
+                if last_micro and st['step'] % cfg.checkpoint_every == 0: save_last()
+                if out_of_budget(): stop_reason = 'budget'; break
+                if asked and last_micro:                        # a signal came: stop here, where a checkpoint is exact
+                    save_last(); bar.close()
+                    raise TrainingStopped(f"{signal.Signals(asked[0]).name} at epoch {st['epoch']}, batch {st['batch']} (step {st['step']}): "
+                                          f"saved {last}; continue with --resume", asked[0])
+            bar.close()
+            if stop_reason == 'budget' and st['batch'] < n_batches:
+                save_last(); break
+            # end of epoch: validate, schedule, log, checkpoint. Validation draws the same noise every epoch (common random
+            # numbers), so the comparison that decays the lr measures the model, not the draw; the training stream is left
+            # as it was, which keeps resuming exact.
+            val = evaluate(model, valid_data, K=1, batch_size=cfg.eval_batch_size, device=device, seed=cfg.seed)['elbo_nll']
+            # The lr rule watches only epochs trained wholly at KL weight 1, and the first of them starts afresh (as the
+            # reference does): a bound met halfway up the ramp belongs to a model trained on another objective.
+            first_full_kl = math.ceil(cfg.kl_warmup_epochs + cfg.kl_anneal_epochs)
+            full_kl = st['epoch'] >= first_full_kl
+            if st['epoch'] == first_full_kl: st['best'], st['bad_epochs'] = math.inf, 0
+            improved = val < st['best']
+            if improved:
+                st['best'], st['bad_epochs'] = val, 0
+                if main: save_atomic(dict(model=model.state_dict(), config=cfg.to_dict(), sizes=asdict(sizes), epoch=st['epoch'], val=val,
+                                          vocab=train_data.vocab.itos if train_data.vocab else None), run_dir / 'best.pt')
+            elif full_kl:
+                st['bad_epochs'] += 1
+                if st['bad_epochs'] >= cfg.patience:
+                    st['lr'] /= cfg.lr_decay; st['bad_epochs'] = 0
+                    if cfg.reset_optimizer_on_decay: opt = _make_optimizer(cfg, model.parameters())
+                    for g in opt.param_groups: g['lr'] = st['lr']
+                    log(f"epoch {st['epoch']}: validation did not improve; lr -> {st['lr']:.3g}")
+            st['wall_s'] = wall0 + time.time() - t_start
+            row = dict(epoch=st['epoch'], step=st['step'], train_loss=sums['loss'] / max(sums['events'], 1),
+                       train_rec=sums['rec'] / max(sums['events'], 1), train_kl=sums['kl'] / max(sums['events'], 1),
+                       kl_weight=beta, val_elbo_nll=val, lr=st['lr'], wall_s=st['wall_s'])
+            st['history'].append(row)
+            if main:
+                _append_csv(run_dir / 'metrics.csv', row)
+                if writer is not None:
+                    for k, v in row.items(): writer.add_scalar(k, v, st['step'])
+                log(f"epoch {st['epoch']}: train loss {row['train_loss']:.4f} nats/event, valid ELBO {val:.4f} {unit_for(sizes.kind)}, "
+                    f"beta {beta:.3g}, {st['wall_s']:.0f}s")
+            st['epoch'] += 1; st['batch'] = 0
+            save_last()
             if out_of_budget(): stop_reason = 'budget'; break
-        bar.close()
-        if stop_reason == 'budget' and st['batch'] < n_batches:
-            save_last(); break
-        # end of epoch: validate, schedule, log, checkpoint. Validation draws the same noise every epoch (common random
-        # numbers), so the comparison that decays the lr measures the model, not the draw; the training stream is left
-        # as it was, which keeps resuming exact.
-        val = evaluate(model, valid_data, K=1, batch_size=cfg.eval_batch_size, device=device, seed=cfg.seed)['elbo_nll']
-        # The lr rule watches only epochs trained wholly at KL weight 1, and the first of them starts afresh (as the
-        # reference does): a bound met halfway up the ramp belongs to a model trained on another objective.
-        first_full_kl = math.ceil(cfg.kl_warmup_epochs + cfg.kl_anneal_epochs)
-        full_kl = st['epoch'] >= first_full_kl
-        if st['epoch'] == first_full_kl: st['best'], st['bad_epochs'] = math.inf, 0
-        improved = val < st['best']
-        if improved:
-            st['best'], st['bad_epochs'] = val, 0
-            if main: save_atomic(dict(model=model.state_dict(), config=cfg.to_dict(), sizes=asdict(sizes), epoch=st['epoch'], val=val,
-                                      vocab=train_data.vocab.itos if train_data.vocab else None), run_dir / 'best.pt')
-        elif full_kl:
-            st['bad_epochs'] += 1
-            if st['bad_epochs'] >= cfg.patience:
-                st['lr'] /= cfg.lr_decay; st['bad_epochs'] = 0
-                if cfg.reset_optimizer_on_decay: opt = _make_optimizer(cfg, model.parameters())
-                for g in opt.param_groups: g['lr'] = st['lr']
-                log(f"epoch {st['epoch']}: validation did not improve; lr -> {st['lr']:.3g}")
-        st['wall_s'] = wall0 + time.time() - t_start
-        row = dict(epoch=st['epoch'], step=st['step'], train_loss=sums['loss'] / max(sums['events'], 1),
-                   train_rec=sums['rec'] / max(sums['events'], 1), train_kl=sums['kl'] / max(sums['events'], 1),
-                   kl_weight=beta, val_elbo_nll=val, lr=st['lr'], wall_s=st['wall_s'])
-        st['history'].append(row)
-        if main:
-            _append_csv(run_dir / 'metrics.csv', row)
-            if writer is not None:
-                for k, v in row.items(): writer.add_scalar(k, v, st['step'])
-            log(f"epoch {st['epoch']}: train loss {row['train_loss']:.4f} nats/event, valid ELBO {val:.4f} {unit_for(sizes.kind)}, "
-                f"beta {beta:.3g}, {st['wall_s']:.0f}s")
-        st['epoch'] += 1; st['batch'] = 0
-        save_last()
-        if out_of_budget(): stop_reason = 'budget'; break
     if writer is not None: writer.close()
     if stop_reason == 'epochs' and st['epoch'] < cfg.epochs: stop_reason = 'min_lr'
     summary = dict(run_dir=str(run_dir), epochs_done=st['epoch'], steps=st['step'], best_val=st['best'], train_wall_s=st['wall_s'],

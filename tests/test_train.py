@@ -54,14 +54,16 @@ def test_resumes_a_checkpoint_from_before_sittings_were_recorded(shared_data, tm
     assert summary['sittings'][-1]['step'] == 2 and summary['sittings'][-1]['hardware'] == hardware_info()
 
 
-def test_killed_process_resumes(shared_data, tmp_path):
-    "SIGKILL a training process mid-run; --resume finishes with the same parameters as an uninterrupted run."
+@pytest.mark.parametrize('sig', [signal.SIGKILL, signal.SIGTERM])
+def test_killed_process_resumes(shared_data, tmp_path, sig):
+    """Kill a training process mid-run; --resume finishes with the same parameters as an uninterrupted run. SIGKILL loses
+    the steps since the last checkpoint; SIGTERM stops at the next step after saving one, and exits 128 + 15."""
     args = ['--dataset', 'jsb', '--model', 'AF/SCF', '--batch_size', '32', '--quiet', '--epochs', '2', '--device', 'cpu',
             '--sizes', ','.join(f'{k}={v}' for k, v in TINY.items()),
             '--set', 'kl_warmup_epochs=0.5,kl_anneal_epochs=1,eval_K=2,checkpoint_every=1,max_steps=14']
     cmd = [console_script('lf_train')]
     subprocess.run(cmd + args + ['--out', str(tmp_path / 'full')], check=True, capture_output=True)
-    p = subprocess.Popen(cmd + args + ['--out', str(tmp_path / 'cut')], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p = subprocess.Popen(cmd + args + ['--out', str(tmp_path / 'cut')], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     while time.time() < deadline:                              # wait for a few checkpoints, then kill without warning
         last = tmp_path / 'cut' / 'last.pt'
@@ -70,9 +72,12 @@ def test_killed_process_resumes(shared_data, tmp_path):
                 if load_checkpoint(last)['state']['step'] >= 3: break
             except ValueError: pass
         time.sleep(0.05)
-    p.send_signal(signal.SIGKILL); p.wait()
+    p.send_signal(sig); err = p.communicate()[1]
     step_at_kill = load_checkpoint(tmp_path / 'cut' / 'last.pt')['state']['step']
     assert step_at_kill < 14, 'the run finished before it could be killed'
+    if sig == signal.SIGTERM:
+        assert p.returncode == 128 + signal.SIGTERM and 'stopped by SIGTERM' in err and '--resume' in err, (p.returncode, err)
+        assert f'(step {step_at_kill})' in err                  # it saved the step it stopped at
     subprocess.run(cmd + args + ['--out', str(tmp_path / 'cut'), '--resume'], check=True, capture_output=True)
     _same(_params(tmp_path / 'full'), _params(tmp_path / 'cut'))
 
