@@ -232,7 +232,8 @@ def train(cfg: TrainConfig, run_dir, resume: bool = False, progress: bool = True
     st = dict(epoch=0, batch=0, step=0, best=math.inf, bad_epochs=0, lr=cfg.lr, wall_s=0.0, history=[], skipped=0, sittings=[])
     if ck is not None:
         model.load_state_dict(ck['model']); opt.load_state_dict(ck['optimizer']); st.update(ck['state'])
-        if 'commits' in st: st['sittings'] = [dict(git_commit=c) for c in st.pop('commits')]   # older checkpoints kept only each sitting's code
+        commits = st.pop('commits', None)               # older checkpoints kept only each sitting's code
+        if commits and not st['sittings']: st['sittings'] = [dict(git_commit=c) for c in commits]
         _set_rng_state(ck['rng'])
         log(f"resuming {run_dir} at epoch {st['epoch']}, batch {st['batch']} (step {st['step']})")
     # each sitting's starting point, code (taken now: the tree may change while it trains) and machine, so that a run
