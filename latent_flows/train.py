@@ -5,7 +5,7 @@
 # %% ../nbs/06_train.ipynb #e5629b1b
 from __future__ import annotations
 import csv, json, math, os, signal, tempfile, threading, time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, asdict, fields, replace
 from pathlib import Path
 import torch
@@ -254,7 +254,7 @@ def train(cfg: TrainConfig, run_dir, resume: bool = False, progress: bool = True
 
     # SIGTERM (a scheduler, the end of a session) and Ctrl-C stop the run at its next optimiser step, after a checkpoint,
     # instead of losing the steps since the last one. One process only: the ranks of a DDP run would stop at different steps.
-    with stop_signals(enabled=world == 1) as asked:
+    with stop_signals(enabled=world == 1) as asked, writer or nullcontext():   # the writer is closed however the loop ends
         while st['epoch'] < cfg.epochs and st['lr'] >= cfg.min_lr:
             loader = make_loader(train_data, cfg.batch_size, shuffle=True, seed=cfg.seed, num_replicas=world, rank=rank, epoch=st['epoch'])
             n_batches = len(loader)
@@ -338,7 +338,6 @@ def train(cfg: TrainConfig, run_dir, resume: bool = False, progress: bool = True
             st['epoch'] += 1; st['batch'] = 0
             save_last()
             if out_of_budget(): stop_reason = 'budget'; break
-    if writer is not None: writer.close()
     if stop_reason == 'epochs' and st['epoch'] < cfg.epochs: stop_reason = 'min_lr'
     summary = dict(run_dir=str(run_dir), epochs_done=st['epoch'], steps=st['step'], best_val=st['best'], train_wall_s=st['wall_s'],
                    stopped_by=stop_reason, skipped_steps=st['skipped'], config=cfg.to_dict(), sizes=asdict(sizes),
