@@ -12,8 +12,8 @@ from .core import masked_sum, std_normal_log_prob, lengths_to_mask
 from .scalar import Affine, NLSq, push
 
 # %% auto #0
-__all__ = ['PRIORS', 'MaskedLinear', 'MADE', 'make_transform', 'HiddenAF', 'SCF', 'FlowStack', 'hidden_stack', 'lstm_cell',
-           'lstm_steps', 'TimeFlow', 'AF', 'IAF', 'PositionFeatures', 'FlowPrior', 'build_prior']
+__all__ = ['POSITION_KINDS', 'PRIORS', 'MaskedLinear', 'MADE', 'make_transform', 'HiddenAF', 'SCF', 'FlowStack', 'hidden_stack',
+           'lstm_cell', 'lstm_steps', 'TimeFlow', 'AF', 'IAF', 'PositionFeatures', 'FlowPrior', 'build_prior']
 
 # %% ../nbs/03_flows.ipynb #291bf5a8
 def _masked(x, y, logdet, mask):
@@ -251,22 +251,28 @@ def IAF(dim, hidden='SCF', n_hidden_layers=3, context_dim=0, hidden_units=100, t
     return TimeFlow(dim, flow, 'eps', context_dim, **lstm)
 
 # %% ../nbs/03_flows.ipynb #836c5cce
+POSITION_KINDS = ('learned', 'onehot')
+
 class PositionFeatures(nn.Module):
-    "Learned embeddings of the step index t and of the steps remaining T-1-t, concatenated: (B, T, 2*dim)."
-    def __init__(self, max_len=512, dim=32):
+    "Features of the step index t and of the steps remaining T-1-t, concatenated: (B, T, 2*dim). `kind='learned'`: embeddings of size `dim`; `'onehot'`: the reference's fixed one-hot vectors (dim = `max_len`)."
+    def __init__(self, max_len=512, dim=32, kind='learned'):
         super().__init__()
-        self.max_len = max_len
-        self.pos, self.rem = nn.Embedding(max_len, dim), nn.Embedding(max_len, dim)
+        if kind not in POSITION_KINDS: raise ValueError(f"position features must be one of {POSITION_KINDS}, got {kind!r}")
+        self.max_len, self.kind = max_len, kind
+        self.dim = max_len if kind == 'onehot' else dim
+        if kind == 'learned': self.pos, self.rem = nn.Embedding(max_len, dim), nn.Embedding(max_len, dim)
+        else: self.register_buffer('eye', torch.eye(max_len), persistent=False)   # a fixed table: nothing to save
     def forward(self, lengths, T):
-        t = torch.arange(T, device=lengths.device)[None, :]
+        t = torch.arange(T, device=lengths.device)[None, :].clamp_max(self.max_len - 1)
         rem = (lengths[:, None] - 1 - t).clamp(0, self.max_len - 1)
-        return torch.cat([self.pos(t.clamp_max(self.max_len - 1)).expand(len(lengths), -1, -1), self.rem(rem)], -1)
+        pos, rem = (F.embedding(t, self.eye), F.embedding(rem, self.eye)) if self.kind == 'onehot' else (self.pos(t), self.rem(rem))
+        return torch.cat([pos.expand(len(lengths), -1, -1), rem], -1)
 
 class FlowPrior(nn.Module):
     "A prior p(z | T) over latent sequences: a standard normal pushed through `flow`, with position features as context."
-    def __init__(self, flow, zsize, max_len=512, pos_dim=32):
+    def __init__(self, flow, zsize, positions: PositionFeatures):
         super().__init__()
-        self.flow, self.zsize, self.positions = flow, zsize, PositionFeatures(max_len, pos_dim)
+        self.flow, self.zsize, self.positions = flow, zsize, positions
 
     def context(self, mask): return self.positions(mask.sum(1), mask.shape[1])
 
@@ -277,7 +283,7 @@ class FlowPrior(nn.Module):
 
     def sample(self, lengths, temperature=1.0):
         "Sample z of shape (B, max(lengths), zsize) and its mask; padded steps are zero."
-        w = self.positions.pos.weight
+        w = next(self.flow.parameters())
         lengths = torch.as_tensor(lengths, device=w.device)
         mask = lengths_to_mask(lengths)
         eps = torch.randn(*mask.shape, self.zsize, device=w.device, dtype=w.dtype) * temperature
@@ -289,10 +295,11 @@ PRIORS = ('AF/AF', 'AF/SCF', 'IAF/SCF', 'independent')
 
 def build_prior(name: str, zsize: int = 50, max_len: int = 512, pos_dim: int = 32, n_hidden_layers: int | None = None,
                 hidden_units: int = 100, transform: str = 'nlsq', lstm_size: int = 500, lstm_layers: int = 2,
-                dropout: float = 0.2, explicit: str | None = None) -> FlowPrior:
+                dropout: float = 0.2, explicit: str | None = None, positions: str = 'learned') -> FlowPrior:
     "The prior called `name` (one of `PRIORS`), with the paper's depths and widths unless overridden."
     if name not in PRIORS: raise ValueError(f"prior must be one of {PRIORS}, got {name!r}")
-    ctx = 2 * pos_dim
+    features = PositionFeatures(max_len, pos_dim, positions)
+    ctx = 2 * features.dim
     lstm = dict(lstm_size=lstm_size, lstm_layers=lstm_layers, dropout=dropout)
     common = dict(context_dim=ctx, hidden_units=hidden_units, transform=transform)
     if name == 'IAF/SCF':
@@ -301,4 +308,4 @@ def build_prior(name: str, zsize: int = 50, max_len: int = 512, pos_dim: int = 3
         flow = hidden_stack('AF', zsize, n_hidden_layers or 5, ctx, hidden_units, transform, explicit or 'density')
     else:
         flow = AF(zsize, name.split('/')[1], n_hidden_layers or 5, explicit=explicit or 'density', **common, **lstm)
-    return FlowPrior(flow, zsize, max_len, pos_dim)
+    return FlowPrior(flow, zsize, features)

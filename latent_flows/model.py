@@ -10,7 +10,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from .core import masked_sum, lengths_to_mask, LOG_2PI
-from .flows import PRIORS, build_prior, PositionFeatures, lstm_steps
+from .flows import PRIORS, POSITION_KINDS, build_prior, PositionFeatures, lstm_steps
 
 # %% auto #0
 __all__ = ['NORMALISER', 'LengthModel', 'ModelConfig', 'reverse_padded', 'BiLSTM', 'InferenceNet', 'Emission',
@@ -38,7 +38,8 @@ class ModelConfig:
     rnn_size: int = 500
     rnn_layers: int = 2
     max_len: int = 288
-    pos_dim: int = 32
+    pos_dim: int = 32             # size of each learned position embedding
+    positions: str = 'learned'    # 'learned' embeddings, or the reference's 'onehot' vectors (max_len wide)
     prior_layers: int | None = None   # hidden-flow layers (None: the paper's default for the prior)
     prior_units: int = 100
     prior_lstm_size: int = 500
@@ -48,6 +49,7 @@ class ModelConfig:
     lstm_dropout: float = 0.0     # baseline only
     def __post_init__(self):
         if self.kind not in ('text', 'music'): raise ValueError(f"ModelConfig.kind must be 'text' or 'music', got {self.kind!r}")
+        if self.positions not in POSITION_KINDS: raise ValueError(f"ModelConfig.positions must be one of {POSITION_KINDS}, got {self.positions!r}")
         if self.prior not in PRIORS + ('lstm',): raise ValueError(f"ModelConfig.prior must be one of {PRIORS + ('lstm',)}, got {self.prior!r}")
         for f in ('vocab_size', 'zsize', 'emb_size', 'rnn_size', 'rnn_layers', 'max_len'):
             if getattr(self, f) < 1: raise ValueError(f"ModelConfig.{f} must be >= 1, got {getattr(self, f)}")
@@ -79,7 +81,7 @@ class InferenceNet(nn.Module):
     def __init__(self, cfg: ModelConfig, embed: nn.Module, positions: PositionFeatures):
         super().__init__()
         self.embed, self.positions = embed, positions
-        self.rnn = BiLSTM(cfg.emb_size + 2 * cfg.pos_dim, cfg.rnn_size, cfg.rnn_layers)
+        self.rnn = BiLSTM(cfg.emb_size + 2 * positions.dim, cfg.rnn_size, cfg.rnn_layers)
         self.out = nn.Linear(2 * cfg.rnn_size, 2 * cfg.zsize)
     def forward(self, x, mask):
         lengths = mask.sum(1)
@@ -93,7 +95,7 @@ class Emission(nn.Module):
     def __init__(self, cfg: ModelConfig, embed: nn.Module, positions: PositionFeatures):
         super().__init__()
         self.cfg, self.embed, self.positions = cfg, embed, positions
-        self.rnn = BiLSTM(cfg.zsize + 2 * cfg.pos_dim, cfg.rnn_size, cfg.rnn_layers)
+        self.rnn = BiLSTM(cfg.zsize + 2 * positions.dim, cfg.rnn_size, cfg.rnn_layers)
         self.hidden = nn.Linear(2 * cfg.rnn_size + cfg.zsize, cfg.emb_size)
         self.bias = nn.Parameter(torch.zeros(cfg.vocab_size))
     def logits(self, z, mask):
@@ -130,11 +132,11 @@ class LatentFlowModel(nn.Module):
         self.cfg = cfg
         self.length = LengthModel(train_lengths, cfg.max_len)
         self.embed = _embedding(cfg)
-        self.positions = PositionFeatures(cfg.max_len, cfg.pos_dim)
+        self.positions = PositionFeatures(cfg.max_len, cfg.pos_dim, cfg.positions)
         self.q = InferenceNet(cfg, self.embed, self.positions)
         self.emission = Emission(cfg, self.embed, self.positions)
         self.prior = build_prior(cfg.prior, cfg.zsize, cfg.max_len, cfg.pos_dim, cfg.prior_layers, cfg.prior_units,
-                                 cfg.transform, cfg.prior_lstm_size, cfg.prior_lstm_layers, cfg.prior_dropout)
+                                 cfg.transform, cfg.prior_lstm_size, cfg.prior_lstm_layers, cfg.prior_dropout, positions=cfg.positions)
 
     def _samples(self, x, mask, n):
         "n reparameterised samples of z per sequence, with the batch repeated n times: (n*B, T, H)."
@@ -188,10 +190,10 @@ class LSTMBaseline(nn.Module):
         super().__init__()
         self.cfg, self.text = cfg, cfg.kind == 'text'
         self.length = LengthModel(train_lengths, cfg.max_len)
-        self.positions = PositionFeatures(cfg.max_len, cfg.pos_dim)
+        self.positions = PositionFeatures(cfg.max_len, cfg.pos_dim, cfg.positions)
         # text: one more embedding row, the start symbol read at t = 0; music starts from a silent step
         self.embed = nn.Embedding(cfg.vocab_size + 1, cfg.emb_size) if self.text else nn.Linear(cfg.vocab_size, cfg.emb_size)
-        self.rnn = nn.LSTM(cfg.emb_size + 2 * cfg.pos_dim, cfg.rnn_size, cfg.rnn_layers, batch_first=True,
+        self.rnn = nn.LSTM(cfg.emb_size + 2 * self.positions.dim, cfg.rnn_size, cfg.rnn_layers, batch_first=True,
                            dropout=cfg.lstm_dropout if cfg.rnn_layers > 1 else 0)
         self.drop = nn.Dropout(cfg.lstm_dropout)
         self.out = nn.Linear(cfg.rnn_size, cfg.vocab_size)
