@@ -10,11 +10,12 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from .core import masked_sum, lengths_to_mask, LOG_2PI
-from .flows import PRIORS, POSITION_KINDS, build_prior, PositionFeatures, lstm_steps
+from .flows import PRIORS, POSITION_KINDS, build_prior, PositionFeatures, lstm_steps, MADE, SCF, TimeFlow
 
 # %% auto #0
-__all__ = ['NORMALISER', 'LengthModel', 'ModelConfig', 'reverse_padded', 'BiLSTM', 'InferenceNet', 'Emission',
-           'diag_normal_log_prob', 'LatentFlowModel', 'LSTMBaseline', 'build_model', 'unit_for', 'n_events', 'to_unit']
+__all__ = ['INITS', 'NORMALISER', 'LengthModel', 'ModelConfig', 'reverse_padded', 'BiLSTM', 'InferenceNet', 'Emission',
+           'diag_normal_log_prob', 'LatentFlowModel', 'reference_init_', 'LSTMBaseline', 'build_model', 'unit_for',
+           'n_events', 'to_unit']
 
 # %% ../nbs/05_model.ipynb #4fcb8575
 class LengthModel(nn.Module):
@@ -27,6 +28,8 @@ class LengthModel(nn.Module):
     def sample(self, n): return torch.multinomial(self.log_probs.exp(), n, replacement=True) + 1
 
 # %% ../nbs/05_model.ipynb #b325632c
+INITS = ('default', 'reference')
+
 @dataclass
 class ModelConfig:
     "Sizes of a latent-flow model (defaults: the paper's) or of the LSTM baseline (`prior='lstm'`)."
@@ -47,9 +50,12 @@ class ModelConfig:
     prior_dropout: float = 0.2
     transform: str = 'nlsq'
     lstm_dropout: float = 0.0     # baseline only
+    init: str = 'default'         # 'default' (PyTorch's, every flow starting as the identity) or the 'reference' code's (latent models)
     def __post_init__(self):
         if self.kind not in ('text', 'music'): raise ValueError(f"ModelConfig.kind must be 'text' or 'music', got {self.kind!r}")
         if self.positions not in POSITION_KINDS: raise ValueError(f"ModelConfig.positions must be one of {POSITION_KINDS}, got {self.positions!r}")
+        if self.init not in INITS: raise ValueError(f"ModelConfig.init must be one of {INITS}, got {self.init!r}")
+        if self.init == 'reference' and self.prior == 'lstm': raise ValueError("ModelConfig.init='reference' is defined for the latent-flow models, not prior='lstm'")
         if self.prior not in PRIORS + ('lstm',): raise ValueError(f"ModelConfig.prior must be one of {PRIORS + ('lstm',)}, got {self.prior!r}")
         for f in ('vocab_size', 'zsize', 'emb_size', 'rnn_size', 'rnn_layers', 'max_len'):
             if getattr(self, f) < 1: raise ValueError(f"ModelConfig.{f} must be >= 1, got {getattr(self, f)}")
@@ -137,6 +143,7 @@ class LatentFlowModel(nn.Module):
         self.emission = Emission(cfg, self.embed, self.positions)
         self.prior = build_prior(cfg.prior, cfg.zsize, cfg.max_len, cfg.pos_dim, cfg.prior_layers, cfg.prior_units,
                                  cfg.transform, cfg.prior_lstm_size, cfg.prior_lstm_layers, cfg.prior_dropout, positions=cfg.positions)
+        if cfg.init == 'reference': reference_init_(self)
 
     def _samples(self, x, mask, n):
         "n reparameterised samples of z per sequence, with the batch repeated n times: (n*B, T, H)."
@@ -182,6 +189,28 @@ class LatentFlowModel(nn.Module):
         lengths = self.length.sample(n).to(dev) if lengths is None else torch.as_tensor(lengths, device=dev)
         z, mask = self.prior.sample(lengths, temperature)
         return self.emission.sample(z, mask, greedy), mask
+
+# %% ../nbs/05_model.ipynb #36eba976
+def _uniform_(layer: nn.Linear, bound: float):
+    nn.init.uniform_(layer.weight, -bound, bound)
+    if layer.bias is not None: nn.init.zeros_(layer.bias)
+
+@torch.no_grad()
+def reference_init_(model: LatentFlowModel) -> LatentFlowModel:
+    "Re-initialise a latent-flow `model` in place as the reference code starts its layers (LSTMs keep PyTorch's default)."
+    for m in model.modules():
+        if isinstance(m, MADE):
+            for layer in (*m.hidden, m.ctx_h):
+                if layer is not None: _uniform_(layer, 1e-3)
+            m.out.reset_parameters()                           # PyTorch's default: near the identity, not at it
+            if m.ctx_out is not None: nn.init.zeros_(m.ctx_out.weight)   # a path the reference's MADE does not have
+        elif isinstance(m, (SCF, TimeFlow)):
+            for layer in (m.net if isinstance(m, SCF) else m.init_state):
+                if isinstance(layer, nn.Linear): _uniform_(layer, 0.07)
+    for layer in (model.q.out, model.emission.hidden): _uniform_(layer, 0.07)
+    model.q.out.weight[model.cfg.zsize:] /= 2                 # log std = half the reference's log-variance
+    nn.init.uniform_(model.embed.weight, -0.07, 0.07)
+    return model
 
 # %% ../nbs/05_model.ipynb #ea0a96c5
 class LSTMBaseline(nn.Module):
