@@ -258,10 +258,13 @@ class PositionFeatures(nn.Module):
     def __init__(self, max_len=512, dim=32, kind='learned'):
         super().__init__()
         if kind not in POSITION_KINDS: raise ValueError(f"position features must be one of {POSITION_KINDS}, got {kind!r}")
-        self.max_len, self.kind = max_len, kind
-        self.dim = max_len if kind == 'onehot' else dim
+        self.max_len, self.kind, self.dim = max_len, kind, self.size(max_len, dim, kind)
         if kind == 'learned': self.pos, self.rem = nn.Embedding(max_len, dim), nn.Embedding(max_len, dim)
         else: self.register_buffer('eye', torch.eye(max_len), persistent=False)   # a fixed table: nothing to save
+    @staticmethod
+    def size(max_len, dim, kind) -> int:
+        "Numbers per feature (each of t and T-1-t)."
+        return max_len if kind == 'onehot' else dim
     def forward(self, lengths, T):
         t = torch.arange(T, device=lengths.device)[None, :].clamp_max(self.max_len - 1)
         rem = (lengths[:, None] - 1 - t).clamp(0, self.max_len - 1)
@@ -270,9 +273,9 @@ class PositionFeatures(nn.Module):
 
 class FlowPrior(nn.Module):
     "A prior p(z | T) over latent sequences: a standard normal pushed through `flow`, with position features as context."
-    def __init__(self, flow, zsize, positions: PositionFeatures):
+    def __init__(self, flow, zsize, max_len=512, pos_dim=32, positions='learned'):
         super().__init__()
-        self.flow, self.zsize, self.positions = flow, zsize, positions
+        self.flow, self.zsize, self.positions = flow, zsize, PositionFeatures(max_len, pos_dim, positions)
 
     def context(self, mask): return self.positions(mask.sum(1), mask.shape[1])
 
@@ -298,8 +301,7 @@ def build_prior(name: str, zsize: int = 50, max_len: int = 512, pos_dim: int = 3
                 dropout: float = 0.2, explicit: str | None = None, positions: str = 'learned') -> FlowPrior:
     "The prior called `name` (one of `PRIORS`), with the paper's depths and widths unless overridden."
     if name not in PRIORS: raise ValueError(f"prior must be one of {PRIORS}, got {name!r}")
-    features = PositionFeatures(max_len, pos_dim, positions)
-    ctx = 2 * features.dim
+    ctx = 2 * PositionFeatures.size(max_len, pos_dim, positions)
     lstm = dict(lstm_size=lstm_size, lstm_layers=lstm_layers, dropout=dropout)
     common = dict(context_dim=ctx, hidden_units=hidden_units, transform=transform)
     if name == 'IAF/SCF':
@@ -308,4 +310,4 @@ def build_prior(name: str, zsize: int = 50, max_len: int = 512, pos_dim: int = 3
         flow = hidden_stack('AF', zsize, n_hidden_layers or 5, ctx, hidden_units, transform, explicit or 'density')
     else:
         flow = AF(zsize, name.split('/')[1], n_hidden_layers or 5, explicit=explicit or 'density', **common, **lstm)
-    return FlowPrior(flow, zsize, features)
+    return FlowPrior(flow, zsize, max_len, pos_dim, positions)   # after the flow, so a seed draws the same weights as before `positions` existed
