@@ -125,13 +125,14 @@ def test_overfits_tiny_data(shared_data, tmp_path, monkeypatch):
     jsb = load_music('jsb', 'train')
     tiny = SequenceData('jsb', 'train', [s[:12] for s in jsb.seqs[:8]])
     monkeypatch.setattr(T, 'load_data', lambda cfg: (tiny, tiny))
-    cfg = _cfg('AF/SCF', epochs=300, batch_size=8, lr=3e-3, kl_start=1e-4, kl_warmup_epochs=1000, elbo_samples=1,
+    # 600 steps: at 300 the reconstruction still depended on the random draws (0.01 to 0.6 nats by seed); at 600 every seed tried reached 0.002
+    cfg = _cfg('AF/SCF', epochs=600, batch_size=8, lr=3e-3, kl_start=1e-4, kl_warmup_epochs=1000, elbo_samples=1,
                sizes=dict(TINY, zsize=8, rnn_size=32, emb_size=32), checkpoint_every=1000)
     train(cfg, tmp_path / 'o', **quiet)
     model, _, _ = load_run(tmp_path / 'o', 'last')      # 'best' is judged by the full ELBO, which the KL dominates here
     res = evaluate(model, tiny, K=1)
     # reconstruction error per step, in nats over 88 keys: near zero when x is recovered from z
-    assert res['recon'] < 0.5, res
+    assert res['recon'] < 0.1, res
 
 
 def test_loss_average(shared_data, tmp_path, monkeypatch):
