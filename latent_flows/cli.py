@@ -161,11 +161,11 @@ def lf_sample(
 # %% ../nbs/08_cli.ipynb #deabcc0f
 @call_parse
 def lf_bench(
-    suite: Param("nlsq, flows, lstm_steps, sampling or training", str) = 'sampling',
+    suite: Param("nlsq, flows, lstm_steps, sampling, training or positions", str) = 'sampling',
     device: Param("cpu, cuda or cuda:N", str) = None,
     lengths: Param("comma-separated sequence lengths (flows, sampling)", str) = None,
     batches: Param("comma-separated batch sizes (sampling)", str) = '1,64',
-    sizes: Param("model size overrides, e.g. zsize=8,rnn_size=32 (sampling, training)", str) = None,
+    sizes: Param("model size overrides, e.g. zsize=8,rnn_size=32 (sampling, training, positions)", str) = None,
     out_dir: Param("folder for the results JSON", str) = 'results',
     time_limit: Param("sampling: skip a model's longer lengths once one batch takes more seconds than this", float) = None,
 ):
@@ -178,7 +178,8 @@ def lf_bench(
         elif suite == 'sampling': rows = bench.bench_sampling(ints(lengths or '32,64,128,256,512,1024'), ints(batches), device=device, sizes=sz, time_limit=time_limit)
         elif suite == 'lstm_steps': rows = bench.bench_lstm_steps(device=device)
         elif suite == 'training': rows = bench.bench_training(device=device, sizes=sz)
-        else: raise ValueError(f"suite must be nlsq, flows, lstm_steps, sampling or training, got {suite!r}")
+        elif suite == 'positions': rows = bench.bench_positions(device=device, sizes=sz)
+        else: raise ValueError(f"suite must be nlsq, flows, lstm_steps, sampling, training or positions, got {suite!r}")
     except ValueError as e: _fail(str(e))
     bench.print_table(rows)
     print('->', bench.write_results(suite, rows, out_dir, device, sizes=sz, time_limit=time_limit))

@@ -3,6 +3,6 @@
 # results/bench_<suite>_<device>.json. Pass --device cpu to force the CPU.
 #   bash scripts/benchmarks.sh [--device cpu|cuda]
 set -euo pipefail
-for suite in nlsq flows lstm_steps training sampling; do
+for suite in nlsq flows lstm_steps training positions sampling; do
   lf_bench --suite "$suite" "$@"
 done
