@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_data.ipynb #b41bf03a
 from __future__ import annotations
-import hashlib, io, json, math, os, pickle, random, shutil, tarfile, tempfile, urllib.request
+import hashlib, io, json, math, os, pickle, random, shutil, tarfile, tempfile, urllib.error, urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
@@ -13,10 +13,10 @@ from tqdm.auto import tqdm
 
 # %% auto #0
 __all__ = ['REGISTRY', 'PTB_MAX_LEN', 'N_KEYS', 'LOWEST_PITCH', 'MUSIC', 'PUBLISHED_COUNTS', 'CHORALE_GRID', 'DATASETS',
-           'data_dir', 'cache_dir', 'Source', 'ChecksumError', 'sha256_file', 'fetch', 'read_ptb_file', 'CharVocab',
-           'SequenceData', 'load_ptb', 'ptb_vocab', 'pitches_to_roll', 'read_music_mat', 'read_music_pickle',
-           'load_music', 'score_to_roll', 'load_chorales', 'load_dataset', 'collate', 'BucketSampler', 'make_loader',
-           'roll_to_stream', 'roll_to_midi', 'midi_to_roll', 'plot_roll']
+           'data_dir', 'cache_dir', 'Source', 'ChecksumError', 'DownloadError', 'sha256_file', 'fetch', 'read_ptb_file',
+           'CharVocab', 'SequenceData', 'load_ptb', 'ptb_vocab', 'pitches_to_roll', 'read_music_mat',
+           'read_music_pickle', 'load_music', 'score_to_roll', 'load_chorales', 'load_dataset', 'collate',
+           'BucketSampler', 'make_loader', 'roll_to_stream', 'roll_to_midi', 'midi_to_roll', 'plot_roll']
 
 # %% ../nbs/04_data.ipynb #c22edd1c
 def data_dir(path: str | Path | None = None) -> Path:
@@ -58,6 +58,9 @@ REGISTRY = {
 # %% ../nbs/04_data.ipynb #5ab8ea26
 class ChecksumError(ValueError):
     "A file's sha256 is not the one the registry expects."
+
+class DownloadError(FileNotFoundError):
+    "A data file is not on disk and could not be downloaded (no network, server down, 404)."
 
 def sha256_file(path: Path, chunk=1 << 20) -> str:
     "Hex sha256 of the file at `path`."
@@ -101,6 +104,10 @@ def fetch(name: str, root: str | Path | None = None, base_url: str | None = None
                         if member is None: raise FileNotFoundError(f"{url} has no member {src.member}")
                         shutil.copyfileobj(member, f)
         _checked_rename(tmp, path, src.sha256, url)
+    except (urllib.error.URLError, TimeoutError, ConnectionError) as e:   # HTTPError is a URLError; its str has the status
+        why = e if isinstance(e, urllib.error.HTTPError) else getattr(e, 'reason', e)
+        raise DownloadError(f"{name} is not in {data_dir(root)} and downloading it from {url} failed ({why}); set "
+                            "LATENT_FLOWS_DATA to a folder that has it, or LATENT_FLOWS_MIRROR to a server that serves it") from e
     finally:
         tmp.unlink(missing_ok=True)
     return path

@@ -2,7 +2,7 @@
 import functools, http.server, io, os, shutil, tarfile, threading
 from pathlib import Path
 import pytest
-from latent_flows.data import REGISTRY, ChecksumError, fetch, sha256_file, load_ptb, load_music
+from latent_flows.data import REGISTRY, ChecksumError, DownloadError, fetch, sha256_file, load_ptb, load_music
 
 
 @pytest.fixture()
@@ -63,8 +63,17 @@ def test_bad_download_refused_and_nothing_left(shared_data, server, tmp_path, da
 
 def test_missing_on_server(server, tmp_path):
     www, url = server
-    with pytest.raises(Exception, match='404'):
+    with pytest.raises(DownloadError, match=r'music/JSB_Chorales.mat is not in .*data and downloading it from http://127.0.0.1:\d+/music/JSB_Chorales.mat failed \(HTTP Error 404'):
         fetch('music/JSB_Chorales.mat', tmp_path / 'data', base_url=url, progress=False)
+    assert not list((tmp_path / 'data' / 'music').iterdir())
+
+
+def test_no_server(tmp_path):
+    "Nothing listens on the port (as with no network): a DownloadError that says what to set, nothing left behind."
+    import socket
+    with socket.socket() as s: s.bind(('127.0.0.1', 0)); port = s.getsockname()[1]   # a free port, closed again
+    with pytest.raises(DownloadError, match=r'Nottingham.mat .*failed \(.*refused.*LATENT_FLOWS_DATA'):
+        fetch('music/Nottingham.mat', tmp_path / 'data', base_url=f'http://127.0.0.1:{port}', progress=False)
     assert not list((tmp_path / 'data' / 'music').iterdir())
 
 
