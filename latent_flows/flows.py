@@ -254,12 +254,16 @@ def IAF(dim, hidden='SCF', n_hidden_layers=3, context_dim=0, hidden_units=100, t
 POSITION_KINDS = ('learned', 'onehot')
 
 class PositionFeatures(nn.Module):
-    "Features of the step index t and of the steps remaining T-1-t, concatenated: (B, T, 2*dim). `kind='learned'`: embeddings of size `dim`; `'onehot'`: the reference's fixed one-hot vectors (dim = `max_len`)."
-    def __init__(self, max_len=512, dim=32, kind='learned'):
+    "Features of the step index t and of the steps remaining T-1-t, concatenated: (B, T, 2*dim). `kind='learned'`: embeddings of size `dim`, starting N(0, `std`²); `'onehot'`: the reference's fixed one-hot vectors (dim = `max_len`)."
+    def __init__(self, max_len=512, dim=32, kind='learned', std=1.0):
         super().__init__()
         if kind not in POSITION_KINDS: raise ValueError(f"position features must be one of {POSITION_KINDS}, got {kind!r}")
+        if not std > 0: raise ValueError(f"position embedding std must be > 0, got {std!r}")
         self.max_len, self.kind, self.dim = max_len, kind, self.size(max_len, dim, kind)
-        if kind == 'learned': self.pos, self.rem = nn.Embedding(max_len, dim), nn.Embedding(max_len, dim)
+        if kind == 'learned':
+            self.pos, self.rem = nn.Embedding(max_len, dim), nn.Embedding(max_len, dim)
+            with torch.no_grad():   # scale PyTorch's N(0, 1) draws rather than draw again: a seed's other weights stay the same
+                for e in (self.pos, self.rem): e.weight.mul_(std)
         else: self.register_buffer('eye', torch.eye(max_len), persistent=False)   # a fixed table: nothing to save
     @staticmethod
     def size(max_len, dim, kind) -> int:
@@ -273,9 +277,9 @@ class PositionFeatures(nn.Module):
 
 class FlowPrior(nn.Module):
     "A prior p(z | T) over latent sequences: a standard normal pushed through `flow`, with position features as context."
-    def __init__(self, flow, zsize, max_len=512, pos_dim=32, positions='learned'):
+    def __init__(self, flow, zsize, max_len=512, pos_dim=32, positions='learned', pos_std=1.0):
         super().__init__()
-        self.flow, self.zsize, self.positions = flow, zsize, PositionFeatures(max_len, pos_dim, positions)
+        self.flow, self.zsize, self.positions = flow, zsize, PositionFeatures(max_len, pos_dim, positions, pos_std)
 
     def context(self, mask): return self.positions(mask.sum(1), mask.shape[1])
 
@@ -298,7 +302,7 @@ PRIORS = ('AF/AF', 'AF/SCF', 'IAF/SCF', 'independent')
 
 def build_prior(name: str, zsize: int = 50, max_len: int = 512, pos_dim: int = 32, n_hidden_layers: int | None = None,
                 hidden_units: int = 100, transform: str = 'nlsq', lstm_size: int = 500, lstm_layers: int = 2,
-                dropout: float = 0.2, explicit: str | None = None, positions: str = 'learned') -> FlowPrior:
+                dropout: float = 0.2, explicit: str | None = None, positions: str = 'learned', pos_std: float = 1.0) -> FlowPrior:
     "The prior called `name` (one of `PRIORS`), with the paper's depths and widths unless overridden."
     if name not in PRIORS: raise ValueError(f"prior must be one of {PRIORS}, got {name!r}")
     ctx = 2 * PositionFeatures.size(max_len, pos_dim, positions)
@@ -310,4 +314,4 @@ def build_prior(name: str, zsize: int = 50, max_len: int = 512, pos_dim: int = 3
         flow = hidden_stack('AF', zsize, n_hidden_layers or 5, ctx, hidden_units, transform, explicit or 'density')
     else:
         flow = AF(zsize, name.split('/')[1], n_hidden_layers or 5, explicit=explicit or 'density', **common, **lstm)
-    return FlowPrior(flow, zsize, max_len, pos_dim, positions)   # after the flow, so a seed draws the same weights as before `positions` existed
+    return FlowPrior(flow, zsize, max_len, pos_dim, positions, pos_std)   # after the flow, so a seed draws the same weights as before `positions` existed

@@ -43,6 +43,7 @@ class ModelConfig:
     max_len: int = 288
     pos_dim: int = 32             # size of each learned position embedding
     positions: str = 'learned'    # 'learned' embeddings, or the reference's 'onehot' vectors (max_len wide)
+    pos_std: float = 1.0          # learned embeddings start N(0, pos_std²); pos_dim**-0.5 starts a reader's position term at the scale one-hot inputs give it
     prior_layers: int | None = None   # hidden-flow layers (None: the paper's default for the prior)
     prior_units: int = 100
     prior_lstm_size: int = 500
@@ -54,6 +55,7 @@ class ModelConfig:
     def __post_init__(self):
         if self.kind not in ('text', 'music'): raise ValueError(f"ModelConfig.kind must be 'text' or 'music', got {self.kind!r}")
         if self.positions not in POSITION_KINDS: raise ValueError(f"ModelConfig.positions must be one of {POSITION_KINDS}, got {self.positions!r}")
+        if not self.pos_std > 0: raise ValueError(f"ModelConfig.pos_std must be > 0, got {self.pos_std!r}")
         if self.init not in INITS: raise ValueError(f"ModelConfig.init must be one of {INITS}, got {self.init!r}")
         if self.init == 'reference' and self.prior == 'lstm': raise ValueError("ModelConfig.init='reference' is defined for the latent-flow models, not prior='lstm'")
         if self.prior not in PRIORS + ('lstm',): raise ValueError(f"ModelConfig.prior must be one of {PRIORS + ('lstm',)}, got {self.prior!r}")
@@ -138,11 +140,11 @@ class LatentFlowModel(nn.Module):
         self.cfg = cfg
         self.length = LengthModel(train_lengths, cfg.max_len)
         self.embed = _embedding(cfg)
-        self.positions = PositionFeatures(cfg.max_len, cfg.pos_dim, cfg.positions)
+        self.positions = PositionFeatures(cfg.max_len, cfg.pos_dim, cfg.positions, cfg.pos_std)
         self.q = InferenceNet(cfg, self.embed, self.positions)
         self.emission = Emission(cfg, self.embed, self.positions)
         self.prior = build_prior(cfg.prior, cfg.zsize, cfg.max_len, cfg.pos_dim, cfg.prior_layers, cfg.prior_units,
-                                 cfg.transform, cfg.prior_lstm_size, cfg.prior_lstm_layers, cfg.prior_dropout, positions=cfg.positions)
+                                 cfg.transform, cfg.prior_lstm_size, cfg.prior_lstm_layers, cfg.prior_dropout, positions=cfg.positions, pos_std=cfg.pos_std)
         if cfg.init == 'reference': reference_init_(self)
 
     def _samples(self, x, mask, n):
@@ -219,7 +221,7 @@ class LSTMBaseline(nn.Module):
         super().__init__()
         self.cfg, self.text = cfg, cfg.kind == 'text'
         self.length = LengthModel(train_lengths, cfg.max_len)
-        self.positions = PositionFeatures(cfg.max_len, cfg.pos_dim, cfg.positions)
+        self.positions = PositionFeatures(cfg.max_len, cfg.pos_dim, cfg.positions, cfg.pos_std)
         # text: one more embedding row, the start symbol read at t = 0; music starts from a silent step
         self.embed = nn.Embedding(cfg.vocab_size + 1, cfg.emb_size) if self.text else nn.Linear(cfg.vocab_size, cfg.emb_size)
         self.rnn = nn.LSTM(cfg.emb_size + 2 * self.positions.dim, cfg.rnn_size, cfg.rnn_layers, batch_first=True,
