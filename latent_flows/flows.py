@@ -254,10 +254,11 @@ def IAF(dim, hidden='SCF', n_hidden_layers=3, context_dim=0, hidden_units=100, t
 POSITION_KINDS = ('learned', 'onehot')
 
 class PositionFeatures(nn.Module):
-    "Features of the step index t and of the steps remaining T-1-t, concatenated: (B, T, 2*dim). `kind='learned'`: embeddings of size `dim`, starting N(0, `std`²); `'onehot'`: the reference's fixed one-hot vectors (dim = `max_len`)."
-    def __init__(self, max_len=512, dim=32, kind='learned', std=1.0):
+    "Features of the step index t and of the steps remaining T-1-t, concatenated: (B, T, 2*dim). `kind='learned'`: embeddings of size `dim`, starting N(0, `std`²), `std` by default `dim`**-0.5; `'onehot'`: the reference's fixed one-hot vectors (dim = `max_len`)."
+    def __init__(self, max_len=512, dim=32, kind='learned', std=None):
         super().__init__()
         if kind not in POSITION_KINDS: raise ValueError(f"position features must be one of {POSITION_KINDS}, got {kind!r}")
+        if std is None: std = dim ** -0.5     # a reader's position term starts at the scale a one-hot input gives it
         if not std > 0: raise ValueError(f"position embedding std must be > 0, got {std!r}")
         self.max_len, self.kind, self.dim = max_len, kind, self.size(max_len, dim, kind)
         if kind == 'learned':
@@ -277,7 +278,7 @@ class PositionFeatures(nn.Module):
 
 class FlowPrior(nn.Module):
     "A prior p(z | T) over latent sequences: a standard normal pushed through `flow`, with position features as context."
-    def __init__(self, flow, zsize, max_len=512, pos_dim=32, positions='learned', pos_std=1.0):
+    def __init__(self, flow, zsize, max_len=512, pos_dim=32, positions='learned', pos_std=None):
         super().__init__()
         self.flow, self.zsize, self.positions = flow, zsize, PositionFeatures(max_len, pos_dim, positions, pos_std)
 
@@ -302,7 +303,7 @@ PRIORS = ('AF/AF', 'AF/SCF', 'IAF/SCF', 'independent')
 
 def build_prior(name: str, zsize: int = 50, max_len: int = 512, pos_dim: int = 32, n_hidden_layers: int | None = None,
                 hidden_units: int = 100, transform: str = 'nlsq', lstm_size: int = 500, lstm_layers: int = 2,
-                dropout: float = 0.2, explicit: str | None = None, positions: str = 'learned', pos_std: float = 1.0) -> FlowPrior:
+                dropout: float = 0.2, explicit: str | None = None, positions: str = 'learned', pos_std: float | None = None) -> FlowPrior:
     "The prior called `name` (one of `PRIORS`), with the paper's depths and widths unless overridden."
     if name not in PRIORS: raise ValueError(f"prior must be one of {PRIORS}, got {name!r}")
     ctx = 2 * PositionFeatures.size(max_len, pos_dim, positions)

@@ -43,7 +43,7 @@ class ModelConfig:
     max_len: int = 288
     pos_dim: int = 32             # size of each learned position embedding
     positions: str = 'learned'    # 'learned' embeddings, or the reference's 'onehot' vectors (max_len wide)
-    pos_std: float = 1.0          # learned embeddings start N(0, pos_std²); pos_dim**-0.5 starts a reader's position term at the scale one-hot inputs give it
+    pos_std: float | None = None  # learned embeddings start N(0, pos_std²); None: pos_dim**-0.5, the scale one-hot inputs give a reader; 1: PyTorch's
     prior_layers: int | None = None   # hidden-flow layers (None: the paper's default for the prior)
     prior_units: int = 100
     prior_lstm_size: int = 500
@@ -55,12 +55,16 @@ class ModelConfig:
     def __post_init__(self):
         if self.kind not in ('text', 'music'): raise ValueError(f"ModelConfig.kind must be 'text' or 'music', got {self.kind!r}")
         if self.positions not in POSITION_KINDS: raise ValueError(f"ModelConfig.positions must be one of {POSITION_KINDS}, got {self.positions!r}")
-        if not self.pos_std > 0: raise ValueError(f"ModelConfig.pos_std must be > 0, got {self.pos_std!r}")
+        if self.pos_std is not None and not self.pos_std > 0: raise ValueError(f"ModelConfig.pos_std must be > 0, got {self.pos_std!r}")
         if self.init not in INITS: raise ValueError(f"ModelConfig.init must be one of {INITS}, got {self.init!r}")
         if self.init == 'reference' and self.prior == 'lstm': raise ValueError("ModelConfig.init='reference' is defined for the latent-flow models, not prior='lstm'")
         if self.prior not in PRIORS + ('lstm',): raise ValueError(f"ModelConfig.prior must be one of {PRIORS + ('lstm',)}, got {self.prior!r}")
         for f in ('vocab_size', 'zsize', 'emb_size', 'rnn_size', 'rnn_layers', 'max_len'):
             if getattr(self, f) < 1: raise ValueError(f"ModelConfig.{f} must be >= 1, got {getattr(self, f)}")
+    @classmethod
+    def from_dict(cls, d: dict):
+        "A saved config (a checkpoint's or a results file's). One saved before `pos_std` existed had PyTorch's start, 1."
+        return cls(**{'pos_std': 1.0, **d})
 
 def _embedding(cfg: ModelConfig):
     return nn.Embedding(cfg.vocab_size, cfg.emb_size) if cfg.kind == 'text' else nn.Linear(cfg.vocab_size, cfg.emb_size, bias=False)

@@ -8,7 +8,7 @@ from .bench import read_results, markdown_table
 from .train import MODELS
 
 # %% auto #0
-__all__ = ['PAPER_MUSIC', 'machine_label', 'where_trained', 'budget_label', 'group_label', 'stopped_on_its_own',
+__all__ = ['PAPER_MUSIC', 'machine_label', 'where_trained', 'budget_label', 'position_start', 'group_label', 'stopped_on_its_own',
            'lend_finished_runs', 'short_commit', 'train_commits', 'runs_by_model', 'nll_table']
 
 # %% ../nbs/09_music_results.ipynb #a5589bdb
@@ -39,6 +39,13 @@ def budget_label(r: dict) -> str:
     stop = (f", stopped by a {b['max_minutes']:g}-min budget" if b.get('stopped_by') == 'budget' and b.get('max_minutes') else
             ', stopped when the learning rate had decayed away' if b.get('stopped_by') == 'min_lr' else '')
     return f"{r.get('steps')} steps ({r.get('epochs')} epochs), {r['train_wall_s'] / 60:.0f} min {where_trained(r)}{stop}"
+
+def position_start(r: dict) -> str | None:
+    "How a run's learned position embeddings started, read from its results file: the std of their start (1.0: PyTorch's, the default of every run saved before `pos_std` existed), or None for the one-hot features."
+    s = (r.get('config') or {}).get('sizes') or {}
+    if s.get('positions', 'learned') == 'onehot': return None
+    std = s.get('pos_std', 1.0)
+    return s.get('pos_dim', 32) ** -0.5 if std is None else std
 
 def group_label(recs: list) -> str:
     "The budget a group of equal-budget runs shared, in words, read from the first of their results files."

@@ -19,7 +19,7 @@ from .flows import PRIORS
 
 # %% auto #0
 __all__ = ['MODELS', 'TrainConfig', 'preset', 'kl_weight', 'save_atomic', 'load_checkpoint', 'dist_info', 'evaluate',
-           'NonFiniteError', 'TrainingStopped', 'stop_signals', 'load_data', 'train', 'load_run']
+           'NonFiniteError', 'TrainingStopped', 'stop_signals', 'load_data', 'config_changes', 'train', 'load_run']
 
 # %% ../nbs/06_train.ipynb #b5f2152c
 MODELS = PRIORS + ('lstm',)
@@ -79,7 +79,7 @@ class TrainConfig:
         known = {f.name for f in fields(cls)}
         unknown = set(d) - known
         if unknown: raise ValueError(f'unknown TrainConfig fields {sorted(unknown)}; known: {sorted(known)}')
-        return cls(**d)
+        return cls(**{**d, 'sizes': ModelConfig.from_dict(d['sizes'])} if isinstance(d.get('sizes'), dict) else d)
 
 # %% ../nbs/06_train.ipynb #39466a8c
 def preset(dataset: str, model: str, **overrides) -> TrainConfig:
@@ -210,6 +210,15 @@ def _sizes_for(cfg: TrainConfig, train) -> ModelConfig:
     return replace(cfg.sizes, vocab_size=len(train.vocab) if train.vocab else 88, max_len=max_len)
 
 # %% ../nbs/06_train.ipynb #54b4fd54
+def config_changes(old: dict, new: dict, prefix: str = '') -> list:
+    "Where two config dicts differ, as 'field: run <old>, given <new>', nested fields dotted (`sizes.pos_std`)."
+    out = []
+    for k in sorted(old.keys() | new.keys()):
+        a, b = old.get(k), new.get(k)
+        if isinstance(a, dict) and isinstance(b, dict): out += config_changes(a, b, f'{prefix}{k}.')
+        elif a != b: out.append(f'{prefix}{k}: run {a!r}, given {b!r}')
+    return out
+
 def train(cfg: TrainConfig, run_dir, resume: bool = False, progress: bool = True, log=print) -> dict:
     "Train (or with `resume`, continue) the run in `run_dir`; returns a summary. Checkpoints: run_dir/last.pt, best.pt."
     run_dir = Path(run_dir); world, rank, local_rank = dist_info(); main = rank == 0
@@ -219,8 +228,9 @@ def train(cfg: TrainConfig, run_dir, resume: bool = False, progress: bool = True
         ck = load_checkpoint(last)
         saved = TrainConfig.from_dict(ck['config'])
         free = ('epochs', 'max_minutes', 'max_steps', 'device', 'data_root')   # budgets, and where a sitting runs
-        if {k: v for k, v in saved.to_dict().items() if k not in free} != {k: v for k, v in cfg.to_dict().items() if k not in free}:
-            raise ValueError(f'{last}: the run was started with a different config; resume with the same settings (epochs, budgets and device may change)')
+        if changed := [c for c in config_changes(saved.to_dict(), cfg.to_dict()) if c.split(':')[0] not in free]:
+            raise ValueError(f"{last}: the run was started with a different config ({'; '.join(changed)}); "
+                             'resume with the same settings (epochs, budgets and device may change)')
     else:
         if last.exists() and main: raise FileExistsError(f'{run_dir} already holds a run; pass resume=True (--resume) to continue it, or use a new folder')
         ck = None
@@ -366,7 +376,7 @@ def load_run(run_dir, which: str = 'best', device=None):
     if which == 'best' and not (run_dir / 'best.pt').exists() and (run_dir / 'last.pt').exists(): which = 'last'
     ck = load_checkpoint(run_dir / f'{which}.pt')
     cfg = TrainConfig.from_dict(ck['config'])
-    sizes = ModelConfig(**ck['sizes']) if 'sizes' in ck else None
+    sizes = ModelConfig.from_dict(ck['sizes']) if 'sizes' in ck else None
     train_data, valid_data = load_data(cfg)
     sizes = sizes or _sizes_for(cfg, train_data)
     model = build_model(sizes, torch.cat([train_data.lengths, valid_data.lengths]))

@@ -86,8 +86,10 @@ def test_existing_run_is_not_overwritten(shared_data, tmp_path):
     train(_cfg(max_steps=1), tmp_path / 'r', **quiet)
     with pytest.raises(FileExistsError, match='already holds a run'):
         train(_cfg(max_steps=1), tmp_path / 'r', **quiet)
-    with pytest.raises(ValueError, match='different config'):
+    with pytest.raises(ValueError, match=r'different config \(lr: run 0.001, given 0.5\)'):
         train(_cfg(max_steps=2, lr=0.5), tmp_path / 'r', resume=True, **quiet)
+    with pytest.raises(ValueError, match=r'sizes.pos_std: run None, given 1.0'):   # a nested field is named by its path
+        train(_cfg(max_steps=2, sizes={**TINY, 'pos_std': 1.0}), tmp_path / 'r', resume=True, **quiet)
     # a longer budget, and another device (here: the default one), are not a different config
     assert train(_cfg(max_steps=2, device=None), tmp_path / 'r', resume=True, **quiet)['steps'] == 2
 
