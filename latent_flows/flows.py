@@ -13,7 +13,8 @@ from .scalar import Affine, NLSq, push
 
 # %% auto #0
 __all__ = ['POSITION_KINDS', 'PRIORS', 'MaskedLinear', 'MADE', 'make_transform', 'HiddenAF', 'SCF', 'FlowStack', 'hidden_stack',
-           'lstm_cell', 'lstm_steps', 'TimeFlow', 'AF', 'IAF', 'PositionFeatures', 'FlowPrior', 'build_prior']
+           'lstm_cell', 'lstm_steps', 'TimeFlow', 'AF', 'IAF', 'position_std', 'PositionFeatures', 'FlowPrior',
+           'build_prior']
 
 # %% ../nbs/03_flows.ipynb #291bf5a8
 def _masked(x, y, logdet, mask):
@@ -253,12 +254,16 @@ def IAF(dim, hidden='SCF', n_hidden_layers=3, context_dim=0, hidden_units=100, t
 # %% ../nbs/03_flows.ipynb #836c5cce
 POSITION_KINDS = ('learned', 'onehot')
 
+def position_std(dim: int, std: float | None = None) -> float:
+    "The std learned position embeddings of size `dim` start with: `std`, by default `dim`**-0.5, the scale a one-hot input gives its reader's position term."
+    return dim ** -0.5 if std is None else std
+
 class PositionFeatures(nn.Module):
     "Features of the step index t and of the steps remaining T-1-t, concatenated: (B, T, 2*dim). `kind='learned'`: embeddings of size `dim`, starting N(0, `std`²), `std` by default `dim`**-0.5; `'onehot'`: the reference's fixed one-hot vectors (dim = `max_len`)."
     def __init__(self, max_len=512, dim=32, kind='learned', std=None):
         super().__init__()
         if kind not in POSITION_KINDS: raise ValueError(f"position features must be one of {POSITION_KINDS}, got {kind!r}")
-        if std is None: std = dim ** -0.5     # a reader's position term starts at the scale a one-hot input gives it
+        std = position_std(dim, std)
         if not std > 0: raise ValueError(f"position embedding std must be > 0, got {std!r}")
         self.max_len, self.kind, self.dim = max_len, kind, self.size(max_len, dim, kind)
         if kind == 'learned':

@@ -5,6 +5,7 @@
 # %% ../nbs/09_music_results.ipynb #b8e5908d
 from __future__ import annotations
 from .bench import read_results, markdown_table
+from .flows import position_std
 from .train import MODELS
 
 # %% auto #0
@@ -44,8 +45,7 @@ def position_start(r: dict) -> str | None:
     "How a run's learned position embeddings started, read from its results file: the std of their start (1.0: PyTorch's, the default of every run saved before `pos_std` existed), or None for the one-hot features."
     s = (r.get('config') or {}).get('sizes') or {}
     if s.get('positions', 'learned') == 'onehot': return None
-    std = s.get('pos_std', 1.0)
-    return s.get('pos_dim', 32) ** -0.5 if std is None else std
+    return position_std(s.get('pos_dim', 32), s.get('pos_std', 1.0))   # saved before `pos_std` existed: PyTorch's 1
 
 def group_label(recs: list) -> str:
     "The budget a group of equal-budget runs shared, in words, read from the first of their results files."
