@@ -6,6 +6,7 @@
 from __future__ import annotations
 from .bench import read_results, markdown_table
 from .flows import position_std
+from .model import ModelConfig
 from .train import MODELS
 
 # %% auto #0
@@ -43,9 +44,8 @@ def budget_label(r: dict) -> str:
 
 def position_start(r: dict) -> str | None:
     "How a run's learned position embeddings started, read from its results file: the std of their start (1.0: PyTorch's, the default of every run saved before `pos_std` existed), or None for the one-hot features."
-    s = (r.get('config') or {}).get('sizes') or {}
-    if s.get('positions', 'learned') == 'onehot': return None
-    return position_std(s.get('pos_dim', 32), s.get('pos_std', 1.0))   # saved before `pos_std` existed: PyTorch's 1
+    s = ModelConfig.from_dict((r.get('config') or {}).get('sizes') or {})   # one saved before `pos_std` existed: PyTorch's 1
+    return None if s.positions == 'onehot' else position_std(s.pos_dim, s.pos_std)
 
 def group_label(recs: list) -> str:
     "The budget a group of equal-budget runs shared, in words, read from the first of their results files."
