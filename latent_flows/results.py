@@ -42,7 +42,7 @@ def budget_label(r: dict) -> str:
             ', stopped when the learning rate had decayed away' if b.get('stopped_by') == 'min_lr' else '')
     return f"{r.get('steps')} steps ({r.get('epochs')} epochs), {r['train_wall_s'] / 60:.0f} min {where_trained(r)}{stop}"
 
-def position_start(r: dict) -> str | None:
+def position_start(r: dict) -> float | None:
     "How a run's learned position embeddings started, read from its results file: the std of their start (1.0: PyTorch's, the default of every run saved before `pos_std` existed), or None for the one-hot features."
     s = ModelConfig.from_dict((r.get('config') or {}).get('sizes') or {})   # one saved before `pos_std` existed: PyTorch's 1
     return None if s.positions == 'onehot' else position_std(s.pos_dim, s.pos_std)
