@@ -28,7 +28,7 @@ class LengthModel(nn.Module):
     def sample(self, n): return torch.multinomial(self.log_probs.exp(), n, replacement=True) + 1
 
 # %% ../nbs/05_model.ipynb #b325632c
-INITS = ('default', 'reference')
+INITS = ('pytorch', 'reference')
 
 @dataclass
 class ModelConfig:
@@ -51,20 +51,27 @@ class ModelConfig:
     prior_dropout: float = 0.2
     transform: str = 'nlsq'
     lstm_dropout: float = 0.0     # baseline only
-    init: str = 'default'         # 'default' (PyTorch's, every flow starting as the identity) or the 'reference' code's (latent models)
+    init: str | None = None       # 'pytorch' (every flow starting as the identity) or the 'reference' code's; None: `default_init`
     def __post_init__(self):
         if self.kind not in ('text', 'music'): raise ValueError(f"ModelConfig.kind must be 'text' or 'music', got {self.kind!r}")
         if self.positions not in POSITION_KINDS: raise ValueError(f"ModelConfig.positions must be one of {POSITION_KINDS}, got {self.positions!r}")
         if self.pos_std is not None and not self.pos_std > 0: raise ValueError(f"ModelConfig.pos_std must be > 0, got {self.pos_std!r}")
-        if self.init not in INITS: raise ValueError(f"ModelConfig.init must be one of {INITS}, got {self.init!r}")
+        if self.init is not None and self.init not in INITS: raise ValueError(f"ModelConfig.init must be one of {INITS} or None, got {self.init!r}")
         if self.init == 'reference' and self.prior == 'lstm': raise ValueError("ModelConfig.init='reference' is defined for the latent-flow models, not prior='lstm'")
         if self.prior not in PRIORS + ('lstm',): raise ValueError(f"ModelConfig.prior must be one of {PRIORS + ('lstm',)}, got {self.prior!r}")
         for f in ('vocab_size', 'zsize', 'emb_size', 'rnn_size', 'rnn_layers', 'max_len'):
             if getattr(self, f) < 1: raise ValueError(f"ModelConfig.{f} must be >= 1, got {getattr(self, f)}")
+    @property
+    def default_init(self) -> str:
+        "The initialisation used when `init` is None: the reference's for the music latent models (measured better, notebook 09), PyTorch's otherwise."
+        return 'reference' if self.kind == 'music' and self.prior != 'lstm' else 'pytorch'
+    @property
+    def init_used(self) -> str: return self.init or self.default_init
     @classmethod
     def from_dict(cls, d: dict):
-        "A saved config (a checkpoint's or a results file's). One saved before `pos_std` existed had PyTorch's start, 1."
-        return cls(**{'pos_std': 1.0, **d})
+        "A saved config (a checkpoint's or a results file's). Older ones started as they did then: embeddings at PyTorch's N(0, 1), layers at PyTorch's init."
+        d = {'pos_std': 1.0, 'init': 'pytorch', **d}
+        return cls(**{**d, 'init': 'pytorch' if d['init'] == 'default' else d['init']})   # 'default' was PyTorch's init's name
 
 def _embedding(cfg: ModelConfig):
     return nn.Embedding(cfg.vocab_size, cfg.emb_size) if cfg.kind == 'text' else nn.Linear(cfg.vocab_size, cfg.emb_size, bias=False)
@@ -149,7 +156,7 @@ class LatentFlowModel(nn.Module):
         self.emission = Emission(cfg, self.embed, self.positions)
         self.prior = build_prior(cfg.prior, cfg.zsize, cfg.max_len, cfg.pos_dim, cfg.prior_layers, cfg.prior_units,
                                  cfg.transform, cfg.prior_lstm_size, cfg.prior_lstm_layers, cfg.prior_dropout, positions=cfg.positions, pos_std=cfg.pos_std)
-        if cfg.init == 'reference': reference_init_(self)
+        if cfg.init_used == 'reference': reference_init_(self)
 
     def _samples(self, x, mask, n):
         "n reparameterised samples of z per sequence, with the batch repeated n times: (n*B, T, H)."

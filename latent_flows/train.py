@@ -72,6 +72,8 @@ class TrainConfig:
         for name, ok, want in checks:
             if not ok: raise ValueError(f'TrainConfig.{name} must be {want}, got {getattr(self, name)!r}')
         if self.sizes.prior != self.model: self.sizes = replace(self.sizes, prior=self.model)
+        # the run records the initialisation it starts with, so a later change of the default cannot change what resuming means
+        if self.sizes.init is None: self.sizes = replace(self.sizes, init=self.sizes.default_init)
 
     def to_dict(self): return asdict(self)
     @classmethod

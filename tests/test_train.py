@@ -94,6 +94,20 @@ def test_existing_run_is_not_overwritten(shared_data, tmp_path):
     assert train(_cfg(max_steps=2, device=None), tmp_path / 'r', resume=True, **quiet)['steps'] == 2
 
 
+def test_run_saved_with_the_old_default_init(shared_data, tmp_path):
+    "A run saved when PyTorch's init was every model's default (`init='default'`) resumes as it ran, and only when told so."
+    for model in ('AF/SCF', 'lstm'):
+        run = tmp_path / model.replace('/', '-')
+        train(_cfg(model, max_steps=1, sizes={**TINY, 'init': 'pytorch'}), run, **quiet)
+        ck = load_checkpoint(run / 'last.pt'); ck['config']['sizes']['init'] = 'default'; save_atomic(ck, run / 'last.pt')
+        if model == 'lstm':   # PyTorch's init is still the LSTM's default: the same command continues it
+            assert train(_cfg(model, max_steps=2), run, resume=True, **quiet)['steps'] == 2
+            continue
+        with pytest.raises(ValueError, match=r"sizes.init: run 'pytorch', given 'reference'"):
+            train(_cfg(model, max_steps=2), run, resume=True, **quiet)
+        assert train(_cfg(model, max_steps=2, sizes={**TINY, 'init': 'pytorch'}), run, resume=True, **quiet)['steps'] == 2
+
+
 def test_corrupt_checkpoint_is_a_clear_error(tmp_path):
     (tmp_path / 'last.pt').write_bytes(b'garbage')
     with pytest.raises(ValueError, match='last.pt: not a readable latent_flows checkpoint'):
