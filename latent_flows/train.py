@@ -231,8 +231,10 @@ def train(cfg: TrainConfig, run_dir, resume: bool = False, progress: bool = True
         saved = TrainConfig.from_dict(ck['config'])
         free = ('epochs', 'max_minutes', 'max_steps', 'device', 'data_root')   # budgets, and where a sitting runs
         if changed := [c for c in config_changes(saved.to_dict(), cfg.to_dict()) if c.split(':')[0] not in free]:
+            sized = [c.split(':')[0].removeprefix('sizes.') for c in changed if c.startswith('sizes.')]   # lf_train's --sizes restores these
+            hint = f" (lf_train: --sizes {','.join(f'{f}={getattr(saved.sizes, f)}' for f in sized)})" if sized else ''
             raise ValueError(f"{last}: the run was started with a different config ({'; '.join(changed)}); "
-                             'resume with the same settings (epochs, budgets and device may change)')
+                             f'resume with the same settings{hint}; epochs, budgets and device may change')
     else:
         if last.exists() and main: raise FileExistsError(f'{run_dir} already holds a run; pass resume=True (--resume) to continue it, or use a new folder')
         ck = None
