@@ -10,7 +10,7 @@ from .model import ModelConfig
 from .train import MODELS
 
 # %% auto #0
-__all__ = ['PAPER_MUSIC', 'machine_label', 'where_trained', 'budget_label', 'position_start', 'init_used', 'old_start',
+__all__ = ['PAPER_MUSIC', 'machine_label', 'where_trained', 'budget_label', 'position_start', 'layer_start', 'old_start',
            'group_label', 'stopped_on_its_own', 'lend_finished_runs', 'short_commit', 'train_commits', 'runs_by_model',
            'nll_table']
 
@@ -48,14 +48,14 @@ def position_start(r: dict) -> float | None:
     s = ModelConfig.from_dict((r.get('config') or {}).get('sizes') or {})   # one saved before `pos_std` existed: PyTorch's 1
     return None if s.positions == 'onehot' else position_std(s.pos_dim, s.pos_std)
 
-def init_used(r: dict) -> str:
+def layer_start(r: dict) -> str:
     "How a run's layers started, read from its results file: 'reference' or 'pytorch' (every run saved before the music latent models' default became the reference's)."
     return ModelConfig.from_dict((r.get('config') or {}).get('sizes') or {}).init_used
 
 def old_start(recs: list) -> str:
     "What `recs` (one table's runs) started with that today's code does not do by default, in words with the `--sizes` that restores it; '' if nothing."
-    old = [(f"learned position embeddings started at PyTorch's N(0, 1)", 'pos_std=1') if 1.0 in {position_start(r) for r in recs} else None,
-           ("the latent models' layers at PyTorch's init", 'init=pytorch') if any(r['model'] != 'lstm' and init_used(r) == 'pytorch' for r in recs) else None]
+    old = [("learned position embeddings started at PyTorch's N(0, 1)", 'pos_std=1') if 1.0 in {position_start(r) for r in recs} else None,
+           ("the latent models' layers at PyTorch's init", 'init=pytorch') if any(r['model'] != 'lstm' and layer_start(r) == 'pytorch' for r in recs) else None]
     old = [o for o in old if o]
     return f", {' and '.join(w for w, _ in old)} (`--sizes {','.join(s for _, s in old)}` with today's code)" if old else ''
 
