@@ -10,9 +10,9 @@ from .model import ModelConfig
 from .train import MODELS
 
 # %% auto #0
-__all__ = ['PAPER_MUSIC', 'machine_label', 'where_trained', 'budget_label', 'position_start', 'layer_start', 'old_start',
-           'group_label', 'stopped_on_its_own', 'lend_finished_runs', 'short_commit', 'train_commits', 'runs_by_model',
-           'nll_table']
+__all__ = ['PAPER_MUSIC', 'machine_label', 'where_trained', 'budget_label', 'saved_sizes', 'position_start', 'layer_start',
+           'old_start', 'group_label', 'stopped_on_its_own', 'lend_finished_runs', 'short_commit', 'train_commits',
+           'runs_by_model', 'nll_table']
 
 # %% ../nbs/09_music_results.ipynb #a5589bdb
 PAPER_MUSIC = {   # the paper's test NLL (nats/step); only the numbers PAPER.md confirms
@@ -43,14 +43,18 @@ def budget_label(r: dict) -> str:
             ', stopped when the learning rate had decayed away' if b.get('stopped_by') == 'min_lr' else '')
     return f"{r.get('steps')} steps ({r.get('epochs')} epochs), {r['train_wall_s'] / 60:.0f} min {where_trained(r)}{stop}"
 
+def saved_sizes(r: dict) -> ModelConfig:
+    "A run's model config, read from its results file as it ran (older files: the defaults of their day, see `ModelConfig.from_dict`)."
+    return ModelConfig.from_dict((r.get('config') or {}).get('sizes') or {})
+
 def position_start(r: dict) -> float | None:
     "How a run's learned position embeddings started, read from its results file: the std of their start (1.0: PyTorch's, the default of every run saved before `pos_std` existed), or None for the one-hot features."
-    s = ModelConfig.from_dict((r.get('config') or {}).get('sizes') or {})   # one saved before `pos_std` existed: PyTorch's 1
+    s = saved_sizes(r)
     return None if s.positions == 'onehot' else position_std(s.pos_dim, s.pos_std)
 
 def layer_start(r: dict) -> str:
     "How a run's layers started, read from its results file: 'reference' or 'pytorch' (every run saved before the music latent models' default became the reference's)."
-    return ModelConfig.from_dict((r.get('config') or {}).get('sizes') or {}).init_used
+    return saved_sizes(r).init_used
 
 def old_start(recs: list) -> str:
     "What `recs` (one table's runs) started with that today's code does not do by default, in words with the `--sizes` that restores it; '' if nothing."
