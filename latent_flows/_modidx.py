@@ -251,6 +251,9 @@ d = { 'settings': { 'branch': 'main',
                                     'latent_flows.train.load_data': ('train.html#load_data', 'latent_flows/train.py'),
                                     'latent_flows.train.load_run': ('train.html#load_run', 'latent_flows/train.py'),
                                     'latent_flows.train.preset': ('train.html#preset', 'latent_flows/train.py'),
+                                    'latent_flows.train.run_summary': ('train.html#run_summary', 'latent_flows/train.py'),
                                     'latent_flows.train.save_atomic': ('train.html#save_atomic', 'latent_flows/train.py'),
+                                    'latent_flows.train.saved_state': ('train.html#saved_state', 'latent_flows/train.py'),
                                     'latent_flows.train.stop_signals': ('train.html#stop_signals', 'latent_flows/train.py'),
-                                    'latent_flows.train.train': ('train.html#train', 'latent_flows/train.py')}}}
+                                    'latent_flows.train.train': ('train.html#train', 'latent_flows/train.py'),
+                                    'latent_flows.train.training_summary': ('train.html#training_summary', 'latent_flows/train.py')}}}

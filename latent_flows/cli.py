@@ -12,7 +12,7 @@ from fastcore.script import call_parse, Param, store_true
 from .core import default_device, hardware_info, git_commit, seed_everything
 from .data import load_dataset, roll_to_midi, plot_roll, DATASETS
 from .model import ModelConfig
-from .train import TrainConfig, MODELS, TrainingStopped, preset, train, evaluate, load_run, load_data
+from .train import TrainConfig, MODELS, TrainingStopped, preset, train, evaluate, load_run, load_data, training_summary
 from . import bench
 
 # %% auto #0
@@ -77,8 +77,7 @@ def evaluate_run(run: str, split: str = 'test', K: int | None = None, which: str
                  limit: int | None = None, progress: bool = True, seed: int = 0) -> dict:
     "Evaluate the run in folder `run` on `split`; returns the results record. `max_len=-1`: the preset's filtering (PTB: 288); `limit`: a fixed random subset of that many sequences; `seed`: the importance samples' (so a rerun gives the same number)."
     model, cfg, vocab = load_run(run, which, device)
-    summary_path = Path(run) / 'train_summary.json'
-    summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
+    summary = training_summary(run, model.cfg)   # an unfinished run's says so: budget.stopped_by = 'unfinished'
     metrics = Path(run) / 'metrics.csv'
     # the per-epoch training curve (metrics.csv), so the results file holds the whole run
     history = [{k: float(v) for k, v in row.items()} for row in csv.DictReader(metrics.read_text().splitlines())] if metrics.exists() else []
@@ -120,6 +119,8 @@ def lf_evaluate(
     path = Path(out or f"results/{rec['dataset']}_{rec['model'].replace('/', '-')}_{split}.json")
     path.parent.mkdir(parents=True, exist_ok=True); path.write_text(json.dumps(rec, indent=1))
     print(f"{rec['dataset']} {rec['model']} {split}: NLL {rec['nll']:.4f} {rec['unit']} (recon {rec['recon']:.4f}, KL {rec['kl']:.4f}, K={rec['K']}) -> {path}")
+    if rec['budget']['stopped_by'] == 'unfinished':
+        print(f"note: {run} has not finished training ({rec['epochs']} epochs so far); the results file says so (budget.stopped_by: unfinished)")
 
 # %% ../nbs/08_cli.ipynb #d83a7977
 def sample_run(run: str, batch: int = 4, length: int | None = None, temperature: float = 1.0, seed: int = 0, device=None):

@@ -40,7 +40,8 @@ def budget_label(r: dict) -> str:
     "How much training a result had, in words: epochs, wall time, hardware, and whether a budget stopped it."
     b = r.get('budget') or {}
     stop = (f", stopped by a {b['max_minutes']:g}-min budget" if b.get('stopped_by') == 'budget' and b.get('max_minutes') else
-            ', stopped when the learning rate had decayed away' if b.get('stopped_by') == 'min_lr' else '')
+            ', stopped when the learning rate had decayed away' if b.get('stopped_by') == 'min_lr' else
+            ', unfinished: evaluated before its learning rate had decayed away' if b.get('stopped_by') == 'unfinished' else '')
     return f"{r.get('steps')} steps ({r.get('epochs')} epochs), {r['train_wall_s'] / 60:.0f} min {where_trained(r)}{stop}"
 
 def saved_sizes(r: dict) -> ModelConfig:

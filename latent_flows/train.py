@@ -19,7 +19,8 @@ from .flows import PRIORS
 
 # %% auto #0
 __all__ = ['MODELS', 'TrainConfig', 'preset', 'kl_weight', 'save_atomic', 'load_checkpoint', 'dist_info', 'evaluate',
-           'NonFiniteError', 'TrainingStopped', 'stop_signals', 'load_data', 'config_changes', 'train', 'load_run']
+           'NonFiniteError', 'TrainingStopped', 'stop_signals', 'load_data', 'config_changes', 'train', 'saved_state',
+           'run_summary', 'load_run', 'training_summary']
 
 # %% ../nbs/06_train.ipynb #b5f2152c
 MODELS = PRIORS + ('lstm',)
@@ -245,9 +246,7 @@ def train(cfg: TrainConfig, run_dir, resume: bool = False, progress: bool = True
     opt = _make_optimizer(cfg, model.parameters())
     st = dict(epoch=0, batch=0, step=0, best=math.inf, bad_epochs=0, lr=cfg.lr, wall_s=0.0, history=[], skipped=0, sittings=[])
     if ck is not None:
-        model.load_state_dict(ck['model']); opt.load_state_dict(ck['optimizer']); st.update(ck['state'])
-        commits = st.pop('commits', None)               # older checkpoints kept only each sitting's code
-        if commits and not st['sittings']: st['sittings'] = [dict(git_commit=c) for c in commits]
+        model.load_state_dict(ck['model']); opt.load_state_dict(ck['optimizer']); st.update(saved_state(ck))
         _set_rng_state(ck['rng'])
         log(f"resuming {run_dir} at epoch {st['epoch']}, batch {st['batch']} (step {st['step']})")
     # each sitting's starting point, code (taken now: the tree may change while it trains) and machine, so that a run
@@ -260,7 +259,7 @@ def train(cfg: TrainConfig, run_dir, resume: bool = False, progress: bool = True
 
     def save_last():
         if main: save_atomic(dict(model=model.state_dict(), optimizer=opt.state_dict(), state=st, rng=_rng_state(),
-                                  config=cfg.to_dict(), vocab=train_data.vocab.itos if train_data.vocab else None), last)
+                                  config=cfg.to_dict(), sizes=asdict(sizes), vocab=train_data.vocab.itos if train_data.vocab else None), last)
 
     def out_of_budget():
         st['wall_s'] = wall0 + time.time() - t_start
@@ -353,12 +352,24 @@ def train(cfg: TrainConfig, run_dir, resume: bool = False, progress: bool = True
             save_last()
             if out_of_budget(): stop_reason = 'budget'; break
     if stop_reason == 'epochs' and st['epoch'] < cfg.epochs: stop_reason = 'min_lr'
-    summary = dict(run_dir=str(run_dir), epochs_done=st['epoch'], steps=st['step'], best_val=st['best'], train_wall_s=st['wall_s'],
-                   stopped_by=stop_reason, skipped_steps=st['skipped'], config=cfg.to_dict(), sizes=asdict(sizes),
-                   hardware=st['sittings'][-1]['hardware'], git_commit=st['sittings'][0]['git_commit'],
-                   git_commits=[s['git_commit'] for s in st['sittings']], sittings=st['sittings'])
+    summary = run_summary(run_dir, st, cfg, sizes, stop_reason)
     if main: (run_dir / 'train_summary.json').write_text(json.dumps(summary, indent=1))
     return summary
+
+def saved_state(ck: dict) -> dict:
+    "The training state saved in checkpoint `ck` (a last.pt), older checkpoints' fields brought up to date."
+    st = dict(ck['state'])
+    commits = st.pop('commits', None)                   # older checkpoints kept only each sitting's code
+    if commits and not st.get('sittings'): st['sittings'] = [dict(git_commit=c) for c in commits]
+    return st
+
+def run_summary(run_dir, st: dict, cfg: TrainConfig, sizes: ModelConfig, stopped_by: str) -> dict:
+    "What a run's training has done, from `train`'s state `st`: the record `train` writes to train_summary.json when it ends."
+    sittings = st.get('sittings') or [{}]
+    return dict(run_dir=str(run_dir), epochs_done=st['epoch'], steps=st['step'], best_val=st['best'], train_wall_s=st['wall_s'],
+                stopped_by=stopped_by, skipped_steps=st['skipped'], config=cfg.to_dict(), sizes=asdict(sizes),
+                hardware=sittings[-1].get('hardware'), git_commit=sittings[0].get('git_commit'),
+                git_commits=[s.get('git_commit') for s in sittings], sittings=sittings)
 
 def _append_csv(path: Path, row: dict):
     new = not path.exists()
@@ -387,3 +398,15 @@ def load_run(run_dir, which: str = 'best', device=None):
     model.load_state_dict(ck['model'])
     vocab = CharVocab(ck['vocab']) if ck.get('vocab') else None
     return model.to(default_device(device)).eval(), cfg, vocab
+
+def training_summary(run_dir, sizes: ModelConfig | None = None) -> dict:
+    """What run `run_dir`'s training has done: its train_summary.json or, while the run has not ended (stopped, killed, or resumed since
+    that file was written), the same record built from last.pt, with `stopped_by='unfinished'`. `sizes`: for a last.pt saved without them."""
+    run_dir = Path(run_dir); path, last = run_dir / 'train_summary.json', run_dir / 'last.pt'
+    summary = json.loads(path.read_text()) if path.exists() else {}
+    if not last.exists(): return summary
+    ck = load_checkpoint(last); st = saved_state(ck)
+    if summary.get('steps') == st['step']: return summary
+    cfg = TrainConfig.from_dict(ck['config'])
+    return run_summary(run_dir, st, cfg, ModelConfig.from_dict(ck['sizes']) if 'sizes' in ck else sizes or cfg.sizes, 'unfinished')
+

@@ -34,6 +34,27 @@ def test_train_evaluate_writes_the_results_file(jsb_run, tmp_path):
     assert rec['train_git_commits'][0] == rec['train_git_commit']       # every sitting's code, first to last
     assert [s['git_commit'] for s in rec['train_sittings']] == [rec['train_git_commit']] and rec['train_sittings'][0]['hardware'] == rec['train_hardware']
 
+def test_an_unfinished_run_is_evaluated_as_it_stands_and_says_so(shared_data, tmp_path):
+    "A run stopped or killed before it ended (no train_summary.json, or one an earlier sitting left) is evaluated from its checkpoints; its results file takes the epochs, steps, wall time and sittings from last.pt and says `unfinished`."
+    out, res = tmp_path / 'run', tmp_path / 'res.json'
+    train_args = ['--dataset', 'jsb', '--model', 'AF/SCF', '--out', out, '--batch_size', 32, '--quiet', '--sizes', TINY,
+                  '--set', 'kl_warmup_epochs=0,kl_anneal_epochs=1,eval_K=2']
+    def evaluate():
+        r = run('lf_evaluate', out, '--split', 'valid', '--K', 2, '--limit', 5, '--out', res)
+        return json.loads(res.read_text()), r.stdout
+    run('lf_train', *train_args, '--epochs', 1)
+    done, stdout = evaluate()
+    assert done['budget']['stopped_by'] == 'epochs' and done['epochs'] == 1 and 'not finished' not in stdout
+    first_summary = (out / 'train_summary.json').read_text()
+    run('lf_train', *train_args, '--epochs', 2, '--resume')
+    (out / 'train_summary.json').write_text(first_summary)      # as if the second sitting had been killed before it wrote its own
+    rec, stdout = evaluate()
+    assert rec['budget']['stopped_by'] == 'unfinished' and 'has not finished training (2 epochs so far)' in stdout
+    assert rec['epochs'] == 2 and rec['steps'] == 2 * done['steps'] and rec['train_wall_s'] > done['train_wall_s']
+    assert len(rec['train_sittings']) == 2 and rec['train_hardware'] == rec['train_sittings'][-1]['hardware']
+    (out / 'train_summary.json').unlink()                        # killed before any sitting ended
+    assert evaluate()[0]['budget']['stopped_by'] == 'unfinished'
+
 def test_sample_music_writes_midi_and_png(jsb_run, tmp_path):
     run('lf_sample', jsb_run, '--batch', 2, '--length', 12, '--out', tmp_path / 's')
     for i in range(2):
