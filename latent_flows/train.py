@@ -349,8 +349,9 @@ def train(cfg: TrainConfig, run_dir, resume: bool = False, progress: bool = True
                 log(f"epoch {st['epoch']}: train loss {row['train_loss']:.4f} nats/event, valid ELBO {val:.4f} {unit_for(sizes.kind)}, "
                     f"beta {beta:.3g}, {st['wall_s']:.0f}s")
             st['epoch'] += 1; st['batch'] = 0
+            spent = out_of_budget()        # before saving, so that last.pt holds the wall time the summary reports
             save_last()
-            if out_of_budget(): stop_reason = 'budget'; break
+            if spent: stop_reason = 'budget'; break
     if stop_reason == 'epochs' and st['epoch'] < cfg.epochs: stop_reason = 'min_lr'
     summary = run_summary(run_dir, st, cfg, sizes, stop_reason)
     if main: (run_dir / 'train_summary.json').write_text(json.dumps(summary, indent=1))
