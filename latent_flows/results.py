@@ -34,7 +34,9 @@ def where_trained(r: dict) -> str:
         if not spans or spans[-1][0] != m: spans.append((m, s['epoch']))
     if len(spans) < 2: return 'on ' + machine_label(r.get('train_hardware') or r.get('hardware') or {})
     ends = [first for _, first in spans[1:]] + [r.get('epochs')]
-    return 'across sittings: ' + ', '.join(f"epochs {first + 1}–{end} on {m}" for (m, first), end in zip(spans, ends))
+    # a stretch that began in epoch first + 1 and left `end` epochs done; stopped before that epoch's end, it trained only part of it
+    def epochs(first, end): return f'epochs {first + 1}–{end}' if end > first + 1 else f'epoch {end}' if end == first + 1 else f'part of epoch {first + 1}'
+    return 'across sittings: ' + ', '.join(f"{epochs(first, end)} on {m}" for (m, first), end in zip(spans, ends))
 
 def budget_label(r: dict) -> str:
     "How much training a result had, in words: epochs, wall time, hardware, and whether a budget stopped it."
