@@ -77,7 +77,7 @@ def evaluate_run(run: str, split: str = 'test', K: int | None = None, which: str
                  limit: int | None = None, progress: bool = True, seed: int = 0) -> dict:
     "Evaluate the run in folder `run` on `split`; returns the results record. `max_len=-1`: the preset's filtering (PTB: 288); `limit`: a fixed random subset of that many sequences; `seed`: the importance samples' (so a rerun gives the same number)."
     model, cfg, vocab = load_run(run, which, device)
-    summary = training_summary(run, model.cfg)   # an unfinished run's says so: budget.stopped_by = 'unfinished'
+    summary = training_summary(run, model.cfg)   # for an unfinished run, built from last.pt: budget.stopped_by 'unfinished'
     metrics = Path(run) / 'metrics.csv'
     # the per-epoch training curve (metrics.csv), so the results file holds the whole run
     history = [{k: float(v) for k, v in row.items()} for row in csv.DictReader(metrics.read_text().splitlines())] if metrics.exists() else []
