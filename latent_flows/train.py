@@ -19,8 +19,8 @@ from .flows import PRIORS
 
 # %% auto #0
 __all__ = ['MODELS', 'TrainConfig', 'preset', 'kl_weight', 'save_atomic', 'load_checkpoint', 'dist_info', 'evaluate',
-           'NonFiniteError', 'TrainingStopped', 'stop_signals', 'load_data', 'config_changes', 'train', 'saved_state',
-           'run_summary', 'load_run', 'training_summary']
+           'NonFiniteError', 'TrainingStopped', 'stop_signals', 'load_data', 'validation_seed', 'config_changes',
+           'train', 'saved_state', 'run_summary', 'load_run', 'training_summary']
 
 # %% ../nbs/06_train.ipynb #b5f2152c
 MODELS = PRIORS + ('lstm',)
@@ -43,6 +43,7 @@ class TrainConfig:
     free_bits: float = 0.0                 # optional: nats per step below which the KL is not penalised (0: off)
     elbo_samples: int = 10
     loss_average: str = 'events'           # 'events': the batch's loss / its events; 'sequences': the mean of each sequence's loss / its events (the reference's)
+    valid_noise: str = 'fixed'             # 'fixed': validation draws the same noise every epoch; 'fresh': a new draw each epoch (the reference's)
     lr_decay: float = 4.0                  # divide the lr by this when validation stops improving (after the ramp)
     min_lr: float = 1e-6                   # stop once the lr has decayed below this: nothing is left to learn (ours; the paper runs all epochs)
     patience: int = 1
@@ -65,7 +66,8 @@ class TrainConfig:
         checks = [('dataset', self.dataset in DATASETS, f'one of {DATASETS}'), ('model', self.model in MODELS, f'one of {MODELS}'),
                   ('optimizer', self.optimizer in ('adam', 'adamw', 'sgd'), "'adam', 'adamw' or 'sgd'"),
                   ('nan_policy', self.nan_policy in ('skip', 'stop'), "'skip' or 'stop'"),
-                  ('loss_average', self.loss_average in ('events', 'sequences'), "'events' or 'sequences'")]
+                  ('loss_average', self.loss_average in ('events', 'sequences'), "'events' or 'sequences'"),
+                  ('valid_noise', self.valid_noise in ('fixed', 'fresh'), "'fixed' or 'fresh'")]
         checks += [(f, getattr(self, f) > 0, 'positive') for f in ('epochs', 'batch_size', 'grad_accum', 'lr', 'elbo_samples', 'eval_K', 'lr_decay', 'eval_batch_size', 'checkpoint_every')]
         checks += [(f, getattr(self, f) >= 0, '>= 0') for f in ('grad_clip', 'kl_start', 'kl_warmup_epochs', 'kl_anneal_epochs', 'free_bits', 'patience')]
         checks.append(('min_lr', 0 <= self.min_lr < self.lr, f'>= 0 and below lr ({self.lr})'))
@@ -207,6 +209,11 @@ def load_data(cfg: TrainConfig):
         train.seqs = [s for s in train.seqs if len(s) <= cfg.max_len]
     return train, valid
 
+def validation_seed(cfg: TrainConfig, epoch: int) -> int:
+    "The seed of the validation noise after `epoch`: the run's own every epoch, or with `valid_noise='fresh'` one per epoch."
+    # derived, not drawn: the training stream stays untouched and a resumed run repeats the same draws
+    return cfg.seed if cfg.valid_noise == 'fixed' else cfg.seed + 1_000_003 * (epoch + 1)
+
 def _sizes_for(cfg: TrainConfig, train) -> ModelConfig:
     "The model sizes, with the vocabulary and maximum length read off the data."
     max_len = max(cfg.sizes.max_len, int(train.lengths.max()))
@@ -317,9 +324,9 @@ def train(cfg: TrainConfig, run_dir, resume: bool = False, progress: bool = True
             if stop_reason == 'budget' and st['batch'] < n_batches:
                 save_last(); break
             # end of epoch: validate, schedule, log, checkpoint. Validation draws the same noise every epoch (common random
-            # numbers), so the comparison that decays the lr measures the model, not the draw; the training stream is left
-            # as it was, which keeps resuming exact.
-            val = evaluate(model, valid_data, K=1, batch_size=cfg.eval_batch_size, device=device, seed=cfg.seed)['elbo_nll']
+            # numbers; unless valid_noise='fresh'), so the comparison that decays the lr measures the model, not the draw;
+            # the training stream is left as it was, which keeps resuming exact.
+            val = evaluate(model, valid_data, K=1, batch_size=cfg.eval_batch_size, device=device, seed=validation_seed(cfg, st['epoch']))['elbo_nll']
             # The lr rule watches only epochs trained wholly at KL weight 1, and the first of them starts afresh (as the
             # reference does): a bound met halfway up the ramp belongs to a model trained on another objective.
             first_full_kl = math.ceil(cfg.kl_warmup_epochs + cfg.kl_anneal_epochs)
