@@ -226,3 +226,16 @@ def test_validation_is_seeded_and_min_lr_stops(shared_data, tmp_path, warm, anne
     assert train(cfg, tmp_path / 'r', resume=True, **quiet)['epochs_done'] == first_decision + 2   # a stopped run trains no more
     with pytest.raises(ValueError, match='min_lr must be >= 0 and below lr'):
         replace(cfg, min_lr=1.0)
+
+
+def test_fresh_validation_noise_is_new_each_epoch_and_repeats_on_resume(shared_data, tmp_path):
+    """With valid_noise='fresh' (the reference's way) a frozen model scores differently after every epoch, and a run
+    stopped and resumed draws the same noise as one trained straight through."""
+    cfg = _cfg('AF/SCF', optimizer='sgd', lr=1e-30, min_lr=0, patience=100, epochs=3, kl_warmup_epochs=0, kl_anneal_epochs=0,
+               valid_noise='fresh')
+    def vals(run): return [row['val_elbo_nll'] for row in load_checkpoint(run / 'last.pt')['state']['history']]
+    train(cfg, tmp_path / 'straight', **quiet)
+    train(replace(cfg, epochs=2), tmp_path / 'resumed', **quiet)
+    train(cfg, tmp_path / 'resumed', resume=True, **quiet)
+    assert len(set(vals(tmp_path / 'straight'))) == 3, vals(tmp_path / 'straight')
+    assert vals(tmp_path / 'resumed') == vals(tmp_path / 'straight')
