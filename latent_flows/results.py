@@ -12,7 +12,7 @@ from .train import MODELS
 # %% auto #0
 __all__ = ['PAPER_MUSIC', 'machine_label', 'where_trained', 'budget_label', 'saved_sizes', 'position_start', 'layer_start',
            'old_start', 'group_label', 'stopped_on_its_own', 'lend_finished_runs', 'short_commit', 'train_commits',
-           'runs_by_model', 'nll_table']
+           'runs_of', 'runs_by_model', 'nll_table', 'seed_rows']
 
 # %% ../nbs/09_music_results.ipynb #a5589bdb
 PAPER_MUSIC = {   # the paper's test NLL (nats/step); only the numbers PAPER.md confirms
@@ -102,9 +102,13 @@ def train_commits(r: dict) -> str:
     cs = r.get('train_git_commits') or [r.get('train_git_commit') or r['git_commit']]
     return ' → '.join(short_commit(c) for c in dict.fromkeys((cs[0], cs[-1])))
 
+def runs_of(records: list, dataset: str) -> list:
+    "The test-set results of `dataset` among `records` (results files)."
+    return [r for r in records if r['dataset'] == dataset and r['split'] == 'test']
+
 def runs_by_model(records: list, dataset: str) -> dict:
     "The test-set results of `dataset` among `records` (results files), keyed by model."
-    return {r['model']: r for r in records if r['dataset'] == dataset and r['split'] == 'test'}
+    return {r['model']: r for r in runs_of(records, dataset)}
 
 def nll_table(records: list, paper: dict, dataset: str, models=MODELS) -> list:
     "Rows (dicts) for `dataset`: ours from `records` (results files) in `models` order, and the paper's number where it has one."
@@ -115,4 +119,20 @@ def nll_table(records: list, paper: dict, dataset: str, models=MODELS) -> list:
         rows.append({'model': m, 'paper': paper.get((dataset, m), '—'),
                      'ours': f"{r['nll']:.3f}" if r else 'not run', 'recon / KL': f"{r['recon']:.2f} / {r['kl']:.2f}" if r else '',
                      'K': r['K'] if r else '', 'budget': budget_label(r) if r else '', 'commit': train_commits(r) if r else ''})
+    return rows
+
+def seed_rows(records: list, paper: dict, dataset: str, models=MODELS) -> list:
+    "Rows (dicts) for `dataset`: each model's runs among `records` (one command's results files, one per seed) by seed, their mean and best ('not run' where it has none), and the paper's number where it has one."
+    def nll(r): return f"{r['nll']:.3f} ({r['seed']})" + (' (unfinished)' if (r.get('budget') or {}).get('stopped_by') == 'unfinished' else '')
+    rows = []
+    for m in models:
+        rs = sorted((r for r in runs_of(records, dataset) if r['model'] == m), key=lambda r: r['seed'])
+        row = {'model': m, 'paper': paper.get((dataset, m), '—'), 'test NLL (seed)': 'not run', 'mean': '', 'best': '', 'epochs': ''}
+        if len({r['seed'] for r in rs}) < len(rs):
+            raise ValueError(f"{dataset} {m}: two results files with the same seed: {', '.join(r.get('path', '?') for r in rs)}")
+        if rs:
+            x = [r['nll'] for r in rs]
+            row.update({'test NLL (seed)': ', '.join(map(nll, rs)), 'mean': f'{sum(x) / len(x):.3f}', 'best': f'{min(x):.3f}',
+                        'epochs': ', '.join(str(r.get('epochs')) for r in rs)})
+        rows.append(row)
     return rows
