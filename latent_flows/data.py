@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 import torch
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 # %% auto #0
 __all__ = ['REGISTRY', 'PTB_MAX_LEN', 'N_KEYS', 'LOWEST_PITCH', 'MUSIC', 'PUBLISHED_COUNTS', 'CHORALE_GRID', 'DATASETS',

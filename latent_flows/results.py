@@ -178,7 +178,7 @@ def budget_rows(records: list, datasets=tuple(DATASET_NAMES), models=MODELS) -> 
             rows.append({'data set': DATASET_NAMES[ds], 'model': m, 'test NLL (seed)': ', '.join(f"{r['nll']:.3f} ({r.get('seed', 0)})" for r in rs),
                          'mean': f'{_mean(rs):.3f}', 'K': ', '.join(sorted({str(r['K']) for r in rs})),
                          'epochs': ', '.join(str(r.get('epochs')) for r in rs), 'hours': ', '.join(map(hours, rs)),
-                         'trained': '; '.join(dict.fromkeys(where_trained(r).removeprefix('on ') for r in rs)),
+                         'trained on': ', '.join(dict.fromkeys(machine_label(r.get('train_hardware') or r.get('hardware') or {}) for r in rs)),
                          'stopped': ', '.join(dict.fromkeys(stops.get((r.get('budget') or {}).get('stopped_by'), '?') for r in rs))})
     return rows
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 from torch import nn
 import torch.distributed as dist
-from tqdm.auto import tqdm
+from tqdm import tqdm
 from .core import default_device, hardware_info, git_commit, seed_everything
 from .data import load_dataset, make_loader, CharVocab, DATASETS, MUSIC, PTB_MAX_LEN
 from .model import ModelConfig, build_model, n_events, to_unit, unit_for, NORMALISER

@@ -13,7 +13,7 @@
 # For the paper's full schedule, use scripts/run_model.sh with no lf_train options.
 # PARALLEL=1 trains the five models at the same time (on a GPU machine with cores to spare: same wall time,
 # same hardware, shared by all five), each writing its log to <run>.log. MODELS="lstm AF/AF" trains only those.
-# RESULTS=folder writes the results and samples there instead of results/<music|ptb> (e.g. results/music/gpu
+# RESULTS=folder writes the results and samples there instead of results/<music|ptb> (e.g. results/music/experiments/gpu
 # for runs on a GPU machine).
 set -euo pipefail
 ds=${1:?dataset}; minutes=${2:?minutes}; K=${3:-30}; warm=${4:-1}; anneal=${5:-2}

@@ -5,7 +5,7 @@
 #   bash scripts/run_model.sh DATASET MODEL RUN_DIR RESULTS_DIR [lf_train options] [-- lf_evaluate options]
 #
 # With no lf_train options this is the paper's full schedule (lf_train's preset for the pair), evaluated with the
-# paper's K, e.g.  bash scripts/run_model.sh jsb AF/AF runs/paper/jsb/AF-AF results/music/paper
+# paper's K, e.g.  bash scripts/run_model.sh jsb AF/AF runs/paper/jsb/AF-AF results/music/experiments/paper
 # Rerun the same command to continue a stopped or killed run (on another device too); a finished run is only
 # re-evaluated. Results go to RESULTS_DIR/<DATASET>_<MODEL>_test.json, samples to RESULTS_DIR/samples/.
 set -euo pipefail
