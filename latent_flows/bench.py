@@ -13,8 +13,9 @@ from .flows import PRIORS, POSITION_KINDS, build_prior, lstm_steps
 from .model import ModelConfig, build_model
 
 # %% auto #0
-__all__ = ['time_call', 'write_results', 'markdown_table', 'print_table', 'bench_nlsq', 'bench_flows', 'bench_lstm_steps',
-           'bench_sampling', 'bench_training', 'bench_positions', 'results_dir', 'read_results']
+__all__ = ['time_call', 'write_results', 'markdown_table', 'show_table', 'results_caption', 'print_table', 'bench_nlsq',
+           'bench_flows', 'bench_lstm_steps', 'bench_sampling', 'bench_training', 'bench_positions', 'results_dir',
+           'read_results']
 
 # %% ../nbs/07_bench.ipynb #655c7b38
 def time_call(fn, repeat: int = 3, warmup: int = 1, device=None) -> float:
@@ -42,6 +43,17 @@ def markdown_table(rows: list, cols=None) -> str:
     fmt = lambda v: f'{v:.4g}' if isinstance(v, float) else '—' if v is None else str(v)
     return '\n'.join(['| ' + ' | '.join(cols) + ' |', '|' + '---|' * len(cols)] +
                      ['| ' + ' | '.join(fmt(r.get(c, '')) for c in cols) + ' |' for r in rows])
+
+def show_table(rows: list, cols=None, caption: str | None = None):
+    "Display rows as a rendered table in a notebook (`print_table` prints the same table as text in a terminal)."
+    from IPython.display import Markdown, display
+    display(Markdown((f'**{caption}**\n\n' if caption else '') + markdown_table(rows, cols)))
+
+def results_caption(r: dict) -> str:
+    "A benchmark results file in words: its name, the machine, the commit and the date."
+    hw = r.get('hardware') or {}
+    where = hw.get('gpu') or f"{hw.get('cpu', '?')}, {hw.get('cores', '?')} cores, {hw.get('threads', '?')} threads"
+    return f"{Path(r['path']).name}: {where}, torch {hw.get('torch', '?')}, commit {r['git_commit'][:8]}, {r['date']}"
 
 def print_table(rows: list, cols=None):
     "Print rows (dicts) as a markdown table."

@@ -255,11 +255,11 @@ def IAF(dim, hidden='SCF', n_hidden_layers=3, context_dim=0, hidden_units=100, t
 POSITION_KINDS = ('learned', 'onehot')
 
 def position_std(dim: int, std: float | None = None) -> float:
-    "The std learned position embeddings of size `dim` start with: `std`, by default `dim`**-0.5, the scale a one-hot input gives its reader's position term."
+    "The std learned position embeddings of size `dim` start with: `std`, by default 1/√`dim`, the scale a one-hot input gives its reader's position term."
     return dim ** -0.5 if std is None else std
 
 class PositionFeatures(nn.Module):
-    "Features of the step index t and of the steps remaining T-1-t, concatenated: (B, T, 2*dim). `kind='learned'`: embeddings of size `dim`, starting N(0, `std`²), `std` by default `dim`**-0.5; `'onehot'`: the reference's fixed one-hot vectors (dim = `max_len`)."
+    "Features of the step index t and of the steps remaining T-1-t, concatenated: (B, T, 2*dim). `kind='learned'`: embeddings of size `dim`, starting N(0, `std`²), `std` by default 1/√`dim`; `'onehot'`: the reference's fixed one-hot vectors (dim = `max_len`)."
     def __init__(self, max_len=512, dim=32, kind='learned', std=None):
         super().__init__()
         if kind not in POSITION_KINDS: raise ValueError(f"position features must be one of {POSITION_KINDS}, got {kind!r}")

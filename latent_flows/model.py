@@ -288,7 +288,9 @@ def build_model(cfg: ModelConfig, train_lengths) -> nn.Module:
     return (LSTMBaseline if cfg.prior == 'lstm' else LatentFlowModel)(cfg, train_lengths)
 
 # %% ../nbs/05_model.ipynb #f9be57df
-def unit_for(kind: str) -> str: return 'bits/char' if kind == 'text' else 'nats/step'
+def unit_for(kind: str) -> str:
+    "The unit results are reported in: bits per character for text, nats per time step for music."
+    return 'bits/char' if kind == 'text' else 'nats/step'
 
 NORMALISER = 'T+1'      # what `n_events` counts per sequence; results files record it
 

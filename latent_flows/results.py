@@ -205,6 +205,6 @@ def status_rows(records: list, paper_best: dict = PAPER_BEST, datasets=tuple(DAT
         m = min(by_model, key=lambda m: _mean(by_model[m])); rs = by_model[m]
         rows.append({'data set': DATASET_NAMES[ds], 'best model': m,
                      'ours': f"{_mean(rs):.2f}" + (f" (mean of {len(rs)} seeds)" if len(rs) > 1 else '') + (' unfinished' if any(map(unfinished, rs)) else ''),
-                     'paper': f'{paper_best[ds]:.2f}', 'budget': f"{', '.join(str(r.get('epochs')) for r in rs)} epochs, {'/'.join(map(hours, rs))} h {where_trained(rs[0])}"})
+                     'paper': f'{paper_best[ds]:.2f}', 'budget': f"{', '.join(str(r.get('epochs')) for r in rs)} epochs, {'/'.join(map(hours, rs))} h on {machine_label(rs[0].get('train_hardware') or rs[0].get('hardware') or {})}"})
     return rows
 

@@ -15,6 +15,7 @@ __all__ = ['NLSQ_E_MAX', 'Affine', 'nlsq_params', 'nlsq_root', 'NLSq', 'nlsq_sol
 class Affine(nn.Module):
     "Elementwise affine map f(x) = a + exp(s) x; raw parameters (..., 2) = (a, s)."
     n_params = 2
+    def __init__(self): super().__init__()   # no weights of its own: a network produces `raw`
     def apply(self, x, raw):
         a, s = raw.unbind(-1)
         return a + torch.exp(s) * x, s
@@ -48,6 +49,7 @@ def nlsq_root(m: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
 class NLSq(nn.Module):
     "Non-Linear Squared flow f(x) = a + b x + c / (1 + (d x + g)^2), monotone by construction; raw (..., 5)."
     n_params = 5
+    def __init__(self): super().__init__()   # no weights of its own: a network produces `raw`
     @staticmethod
     def _log_slope(log_b, e, u): return log_b + torch.log1p(-2 * e * u / (1 + u ** 2) ** 2)
     def apply(self, x, raw):

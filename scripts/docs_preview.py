@@ -103,7 +103,7 @@ body>*{max-width:64rem} header#title-block-header{margin-top:1rem}
 p.subtitle{font-size:1.1rem;color:#555}
 pre{background:#f6f8fa;padding:.5rem;overflow-x:auto} pre.cell-output{background:#fff;border-left:3px solid #ddd}
 img{max-width:100%;height:auto} table{border-collapse:collapse;margin:.8rem 0;font-size:.9rem} td,th{border:1px solid #ddd;padding:.2rem .5rem}
-@media (max-width:1100px){#TOC{display:none} header#title-block-header,main,body>*:not(nav):not(#TOC):not(header){margin-right:1rem}}"""
+@media (max-width:1400px){#TOC{display:none} header#title-block-header,main,body>*:not(nav):not(#TOC):not(header){margin-right:1rem}}"""
 
 def render(nb: dict, out: Path, build: Path, sidebar: str, title: str, description: str, cfg: dict):
     fmt = cfg.get('format', {}).get('html', {})
