@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_cli.ipynb #81177624
 from __future__ import annotations
-import csv, json, sys, time
+import csv, json, math, sys, time
 from dataclasses import asdict, replace, fields
 from pathlib import Path
 import torch
@@ -70,7 +70,9 @@ def lf_train(
     except (FileExistsError, FileNotFoundError, ValueError) as e: _fail(str(e))
     except TrainingStopped as e:                     # the shell's convention for death by a signal, so `set -e` scripts stop too
         print(f'stopped by {e}', file=sys.stderr); sys.exit(128 + e.signum)
-    print(json.dumps({k: summary[k] for k in ('run_dir', 'epochs_done', 'steps', 'best_val', 'train_wall_s', 'stopped_by')}))
+    out = {k: summary[k] for k in ('run_dir', 'epochs_done', 'steps', 'best_val', 'train_wall_s', 'stopped_by')}
+    if not math.isfinite(out['best_val']): out['best_val'] = None   # no epoch ended: JSON has no Infinity
+    print(json.dumps(out))
 
 # %% ../nbs/08_cli.ipynb #66fff8b9
 def evaluate_run(run: str, split: str = 'test', K: int | None = None, which: str = 'best', device=None, max_len: int | None = -1,
