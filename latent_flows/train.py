@@ -72,6 +72,7 @@ class TrainConfig:
         checks += [(f, getattr(self, f) >= 0, '>= 0') for f in ('grad_clip', 'kl_start', 'kl_warmup_epochs', 'kl_anneal_epochs', 'free_bits', 'patience')]
         checks.append(('min_lr', 0 <= self.min_lr < self.lr, f'>= 0 and below lr ({self.lr})'))
         if self.max_minutes is not None: checks.append(('max_minutes', self.max_minutes > 0, 'positive or None'))
+        if self.max_steps is not None: checks.append(('max_steps', self.max_steps >= 1, '>= 1 or None'))
         for name, ok, want in checks:
             if not ok: raise ValueError(f'TrainConfig.{name} must be {want}, got {getattr(self, name)!r}')
         if self.sizes.prior != self.model: self.sizes = replace(self.sizes, prior=self.model)
@@ -261,7 +262,7 @@ def train(cfg: TrainConfig, run_dir, resume: bool = False, progress: bool = True
     st['sittings'] = st['sittings'] + [dict(epoch=st['epoch'], step=st['step'], wall_s=st['wall_s'], git_commit=git_commit(), hardware=hardware_info())]
     ddp = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
     writer = _tensorboard(run_dir) if main else None
-    t_start, wall0, bad_run = time.time(), st['wall_s'], 0
+    t_start, wall0, bad_run, stepped = time.time(), st['wall_s'], 0, False
     stop_reason = 'epochs'
 
     def save_last():
@@ -283,6 +284,8 @@ def train(cfg: TrainConfig, run_dir, resume: bool = False, progress: bool = True
             bar = tqdm(total=n_batches, initial=st['batch'], disable=not (progress and main), desc=f"epoch {st['epoch']}", leave=False)
             for i, b in enumerate(loader):
                 if i < st['batch']: continue                     # resuming inside an epoch: same order, skip what is done
+                if i % cfg.grad_accum == 0 and out_of_budget():   # before a step too: a run resumed with its budget spent trains nothing
+                    stop_reason = 'budget'; break
                 x, mask = b['x'].to(device), b['mask'].to(device)
                 beta = kl_weight(st['epoch'] + i / n_batches, cfg)
                 local_events = n_events(mask).float()
@@ -308,7 +311,7 @@ def train(cfg: TrainConfig, run_dir, resume: bool = False, progress: bool = True
                             raise NonFiniteError(msg + f'; stopping ({bad_run} in a row, nan_policy={cfg.nan_policy!r})')
                     else:
                         opt.step(); bad_run = 0
-                    opt.zero_grad(set_to_none=True); st['step'] += 1
+                    opt.zero_grad(set_to_none=True); st['step'] += 1; stepped = True
                 if torch.isfinite(loss):
                     sums['loss'] -= objective.detach().sum().item(); sums['rec'] -= out['rec'].detach().sum().item()
                     sums['kl'] += out['kl'].detach().sum().item(); sums['events'] += local_events.item()
@@ -322,7 +325,8 @@ def train(cfg: TrainConfig, run_dir, resume: bool = False, progress: bool = True
                                           f"saved {last}; continue with --resume", asked[0])
             bar.close()
             if stop_reason == 'budget' and st['batch'] < n_batches:
-                save_last(); break
+                if stepped: save_last()                          # a sitting that made no step leaves the checkpoint as it was
+                break
             # end of epoch: validate, schedule, log, checkpoint. Validation draws the same noise every epoch (common random
             # numbers; unless valid_noise='fresh'), so the comparison that decays the lr measures the model, not the draw;
             # the training stream is left as it was, which keeps resuming exact.
