@@ -66,6 +66,10 @@ def lf_train(
         over.update({k: v for k, v in dict(epochs=epochs, max_minutes=minutes, batch_size=batch_size, lr=lr, seed=seed, device=device).items() if v is not None})
         cfg = preset(dataset, model, sizes=parse_overrides(sizes, ModelConfig), **over)
     except ValueError as e: _fail(str(e))
+    budget = ', '.join(b for b in (f'up to {cfg.epochs} epochs', cfg.max_minutes and f'{cfg.max_minutes:g} min', cfg.max_steps and f'{cfg.max_steps} steps') if b)
+    # what is about to happen, before the first progress bar (on stderr: stdout ends with the summary's JSON line)
+    print(f"lf_train: {cfg.model} on {cfg.dataset}, device {default_device(cfg.device)}, budget {budget}, run folder {out}"
+          + (' (resuming)' if resume else ''), file=sys.stderr, flush=True)
     try: summary = train(cfg, out, resume=resume, progress=not quiet)
     except (FileExistsError, FileNotFoundError, ValueError) as e: _fail(str(e))
     except TrainingStopped as e:                     # the shell's convention for death by a signal, so `set -e` scripts stop too

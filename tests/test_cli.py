@@ -119,3 +119,11 @@ def test_music_per_T_plus_1_converts_exactly_once(tmp_path):
     assert not conv.convert(f) and json.loads(f.read_text()) == r          # a second run changes nothing
     text = tmp_path / 't.json'; text.write_text(json.dumps(dict(unit='bits/char', nll=1.5, events=10, sequences=2)))
     assert not conv.convert(text)                                           # text was always per T+1
+
+def test_train_says_what_it_trains_and_ends_with_json(shared_data, tmp_path):
+    "A header line (model, data set, device, budget, run folder) before training; stdout's last line is valid JSON (null, not Infinity, when no epoch ended)."
+    out = tmp_path / 'run'
+    r = run('lf_train', '--dataset', 'jsb', '--model', 'AF/SCF', '--out', out, '--quiet', '--sizes', TINY, '--set', 'max_steps=1')
+    assert f'lf_train: AF/SCF on jsb, device cpu, budget up to 100 epochs, 1 steps, run folder {out}' in r.stderr, r.stderr
+    summary = json.loads(r.stdout.strip().splitlines()[-1], parse_constant=lambda c: pytest.fail(f'{c} is not JSON'))
+    assert summary['best_val'] is None and summary['steps'] == 1
