@@ -48,12 +48,16 @@ def page_name(nb_name: str) -> str: return re.sub(r'^\d+_', '', Path(nb_name).st
 # ---- cells as Quarto shows them --------------------------------------------------------------------------------
 def md_cell(text: str) -> dict: return dict(cell_type='markdown', metadata={}, source=text)
 
+def markdown(text: str) -> dict:
+    "Markdown from a cell or an output, without Quarto's link attributes (show_doc's `[source](...){target=...}`), which pandoc would print."
+    return md_cell(re.sub(r'\)\{[^}\n]*\}', ')', text))
+
 def output_cells(o: dict) -> list:
     "One output as markdown cells: markdown as itself, images inline, text as a plain output block."
     data = o.get('data', {})
     if o.get('output_type') == 'stream': text = ''.join(o['text'])
     elif o.get('output_type') == 'error': text = '\n'.join(re.sub(r'\x1b\[[0-9;]*m', '', l) for l in o.get('traceback', []))
-    elif 'text/markdown' in data: return [md_cell(''.join(data['text/markdown']))]
+    elif 'text/markdown' in data: return [markdown(''.join(data['text/markdown']))]
     elif 'image/png' in data:
         src = ''.join(data['image/png']).replace('\n', '')
         w = (o.get('metadata', {}).get('image/png') or {}).get('width')
@@ -82,9 +86,7 @@ def pandoc_ready(nb: dict) -> dict:
     cells = []
     for c in nb['cells']:
         if c['cell_type'] == 'code': cells += quarto_cells(c)
-        elif c['cell_type'] == 'markdown':
-            # Quarto link attributes (show_doc's `[source](...){target=...}`) mean nothing to pandoc
-            cells.append(md_cell(re.sub(r'\)\{[^}\n]*\}', ')', ''.join(c['source']))))
+        elif c['cell_type'] == 'markdown': cells.append(markdown(''.join(c['source'])))
     return {**nb, 'cells': cells}
 
 # ---- the page around the content --------------------------------------------------------------------------------
@@ -110,10 +112,10 @@ def render(nb: dict, out: Path, build: Path, sidebar: str, title: str, descripti
     stem = out.stem
     (build / f'{stem}.ipynb').write_text(json.dumps(pandoc_ready(nb)))
     (build / f'{stem}.before.html').write_text(sidebar)
+    # title and description as a metadata file, so that pandoc reads them as markdown (`code` in a description) as Quarto does
+    (build / f'{stem}.meta.yml').write_text(yaml.safe_dump(dict(title=title, pagetitle=title, **({'subtitle': description} if description else {}))))
     args = ['pandoc', f'{stem}.ipynb', '-f', 'ipynb', '-t', 'html5', '--standalone', '--self-contained',
-            '--metadata', f'title={title}', '--metadata', f'pagetitle={title}', '--css', 'preview.css',
-            '--include-before-body', f'{stem}.before.html', '-o', str(out)]
-    if description: args += ['--metadata', f'subtitle={description}']
+            '--metadata-file', f'{stem}.meta.yml', '--css', 'preview.css', '--include-before-body', f'{stem}.before.html', '-o', str(out)]
     if fmt.get('toc'): args += ['--toc', '--toc-depth=3']
     if fmt.get('css'): args += ['--css', str(ROOT / 'nbs' / fmt['css'])]
     if fmt.get('html-math-method') == 'katex':

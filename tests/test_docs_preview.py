@@ -88,6 +88,8 @@ def visible(text: str) -> str:
 def test_page_reads_as_rendered(site, name):
     text = visible((site / name).read_text())
     assert 'IPython.core.display' not in text, f'{name}: an output shown as its Python repr (<IPython.core.display...>), not rendered'
+    assert '{target=' not in text, f'{name}: a Quarto link attribute printed as text'
+    assert not re.search(r'<p class="subtitle">[^<]*`', text), f'{name}: the description shows markdown backticks'
     title = re.search(r'<h1 class="title">(.*?)</h1>', text, re.S)
     assert title and title.group(1).strip(), f'{name}: no page title'
     for block in re.findall(r'<pre\b[^>]*>(.*?)</pre>', text, re.S):
