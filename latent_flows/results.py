@@ -10,16 +10,20 @@ from .model import ModelConfig
 from .train import MODELS
 
 # %% auto #0
-__all__ = ['PAPER_MUSIC', 'DATASET_NAMES', 'PAPER_BEST', 'machine_label', 'where_trained', 'budget_label', 'saved_sizes',
-           'position_start', 'layer_start', 'old_start', 'group_label', 'stopped_on_its_own', 'lend_finished_runs',
-           'short_commit', 'train_commits', 'runs_of', 'runs_by_model', 'nll_table', 'seed_rows', 'unfinished',
-           'paper_grid', 'hours', 'budget_rows', 'fill_in_rows', 'status_rows']
+__all__ = ['PAPER_MUSIC', 'DATASET_NAMES', 'PAPER_BEST', 'unfinished', 'machine_label', 'where_trained', 'budget_label',
+           'saved_sizes', 'position_start', 'layer_start', 'old_start', 'group_label', 'stopped_on_its_own',
+           'lend_finished_runs', 'short_commit', 'train_commits', 'runs_of', 'runs_by_model', 'nll_table', 'seed_rows',
+           'best_flow', 'paper_grid', 'hours', 'budget_rows', 'fill_in_rows', 'status_rows']
 
 # %% ../nbs/12_results.ipynb #a5589bdb
 PAPER_MUSIC = {   # the paper's test NLL (nats/step); only the numbers PAPER.md confirms
     ('nottingham', 'AF/AF'): 2.39, ('musedata', 'AF/AF'): 6.92, ('jsb', 'AF/AF'): 6.53,
     ('piano', 'best flow'): 7.77,
 }
+
+def unfinished(r: dict) -> bool:
+    "Whether a results file was written before its run ended (`lf_evaluate` on a stopped or running run)."
+    return (r.get('budget') or {}).get('stopped_by') == 'unfinished'
 
 def machine_label(hw: dict, threads: bool = False) -> str:
     "A machine in words, from a results file's hardware record: its GPU, or its CPU and cores (and with `threads`, torch's threads)."
@@ -124,7 +128,7 @@ def nll_table(records: list, paper: dict, dataset: str, models=MODELS) -> list:
 
 def seed_rows(records: list, paper: dict, dataset: str, models=MODELS) -> list:
     "Rows (dicts) for `dataset`: each model's runs among `records` (one command's results files, one per seed) by seed, their mean and best ('not run' where it has none), and the paper's number where it has one."
-    def nll(r): return f"{r['nll']:.3f} ({r['seed']})" + (' (unfinished)' if (r.get('budget') or {}).get('stopped_by') == 'unfinished' else '')
+    def nll(r): return f"{r['nll']:.3f} ({r['seed']})" + (' (unfinished)' if unfinished(r) else '')
     rows = []
     for m in models:
         rs = sorted((r for r in runs_of(records, dataset) if r['model'] == m), key=lambda r: r['seed'])
@@ -140,14 +144,15 @@ def seed_rows(records: list, paper: dict, dataset: str, models=MODELS) -> list:
 
 # %% ../nbs/12_results.ipynb #66cbc6ec
 DATASET_NAMES = {'jsb': 'JSB Chorales', 'nottingham': 'Nottingham', 'musedata': 'MuseData', 'piano': 'Piano-midi.de'}
-PAPER_BEST = {'jsb': 6.53, 'nottingham': 2.39, 'musedata': 6.92, 'piano': 7.77}   # the paper's best number per data set (PAPER.md)
-
-def unfinished(r: dict) -> bool:
-    "Whether a results file was written before its run ended (`lf_evaluate` on a stopped or running run)."
-    return (r.get('budget') or {}).get('stopped_by') == 'unfinished'
+PAPER_BEST = {ds: min(v for (d, _), v in PAPER_MUSIC.items() if d == ds) for ds in DATASET_NAMES}   # the paper's best number per data set
 
 def _runs(records, ds, m): return sorted((r for r in runs_of(records, ds) if r['model'] == m), key=lambda r: r.get('seed', 0))
 def _mean(rs): return sum(r['nll'] for r in rs) / len(rs)
+
+def best_flow(records: list, dataset: str, models=MODELS) -> tuple | None:
+    "(model, its runs) of the latent model with the lowest mean test NLL on `dataset` among `records`; None if no latent model ran."
+    runs = {m: rs for m in models if m != 'lstm' and (rs := _runs(records, dataset, m))}
+    return min(runs.items(), key=lambda kv: _mean(kv[1]), default=None)
 
 def paper_grid(records: list, paper: dict = PAPER_MUSIC, datasets=tuple(DATASET_NAMES), models=MODELS) -> list:
     """The paper's music table with our numbers in it: a row per model, a column per data set, each cell 'ours (paper)'.
@@ -159,10 +164,8 @@ def paper_grid(records: list, paper: dict = PAPER_MUSIC, datasets=tuple(DATASET_
     rows = [{'model': m, **{DATASET_NAMES[ds]: cell(_runs(records, ds, m), paper.get((ds, m))) for ds in datasets}} for m in models]
     best = {'model': 'best flow'}
     for ds in datasets:
-        means = {m: _runs(records, ds, m) for m in models if m != 'lstm'}
-        means = {m: rs for m, rs in means.items() if rs}
-        m = min(means, key=lambda m: _mean(means[m]), default=None)
-        best[DATASET_NAMES[ds]] = (f'{m} ' + cell(means[m], None) if m else '—') + (f' ({PAPER_BEST[ds]:.2f})' if ds in PAPER_BEST else '')
+        b = best_flow(records, ds, models)
+        best[DATASET_NAMES[ds]] = (f'{b[0]} ' + cell(b[1], None) if b else '—') + (f' ({PAPER_BEST[ds]:.2f})' if ds in PAPER_BEST else '')
     return rows + [best]
 
 def hours(r: dict) -> str: return f"{r['train_wall_s'] / 3600:.1f}"
@@ -200,9 +203,9 @@ def status_rows(records: list, paper_best: dict = PAPER_BEST, datasets=tuple(DAT
     "The README's status: per data set, our best model (lowest mean over seeds) among `records`, its number beside the paper's best, and its budget."
     rows = []
     for ds in datasets:
-        by_model = {m: rs for m in models if m != 'lstm' and (rs := _runs(records, ds, m))}
-        if not by_model: rows.append({'data set': DATASET_NAMES[ds], 'best model': '—', 'ours': 'not run yet', 'paper': f'{paper_best[ds]:.2f}', 'budget': ''}); continue
-        m = min(by_model, key=lambda m: _mean(by_model[m])); rs = by_model[m]
+        b = best_flow(records, ds, models)
+        if not b: rows.append({'data set': DATASET_NAMES[ds], 'best model': '—', 'ours': 'not run yet', 'paper': f'{paper_best[ds]:.2f}', 'budget': ''}); continue
+        m, rs = b
         rows.append({'data set': DATASET_NAMES[ds], 'best model': m,
                      'ours': f"{_mean(rs):.2f}" + (f" (mean of {len(rs)} seeds)" if len(rs) > 1 else '') + (' unfinished' if any(map(unfinished, rs)) else ''),
                      'paper': f'{paper_best[ds]:.2f}', 'budget': f"{', '.join(str(r.get('epochs')) for r in rs)} epochs, {'/'.join(map(hours, rs))} h on {machine_label(rs[0].get('train_hardware') or rs[0].get('hardware') or {})}"})
