@@ -4,20 +4,28 @@
 
 # %% ../nbs/00_core.ipynb #1cc779ae
 from __future__ import annotations
-import math, os, random, platform
+import math, os, random, platform, tempfile
+from contextlib import contextmanager
+from pathlib import Path
 import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['LOG_2PI', 'default_device', 'hardware_info', 'git_commit', 'seed_everything', 'lengths_to_mask', 'masked_sum',
-           'std_normal_log_prob']
+__all__ = ['LOG_2PI', 'default_device', 'hardware_info', 'git_commit', 'seed_everything', 'atomic_write', 'lengths_to_mask',
+           'masked_sum', 'std_normal_log_prob']
 
 # %% ../nbs/00_core.ipynb #decf0b67
 def default_device(device: str | torch.device | None = None) -> torch.device:
     "The device to use: `device` if given, else `$LATENT_FLOWS_DEVICE`, else cuda when available, else cpu."
     device = device or os.environ.get('LATENT_FLOWS_DEVICE')
-    if device: return torch.device(device)
-    return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    if not device: return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    try: d = torch.device(device)
+    except RuntimeError: raise ValueError(f'device {device!r}: not a device name; expected cpu, cuda or cuda:N') from None
+    if d.type == 'cuda':   # checked here, where the user named it, not deep inside the first forward pass
+        n = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if n == 0: raise ValueError(f'device {device!r}: no CUDA device is available here; use cpu')
+        if d.index is not None and d.index >= n: raise ValueError(f'device {device!r}: this machine has {n} CUDA device(s), cuda:0..cuda:{n - 1}')
+    return d
 
 # %% ../nbs/00_core.ipynb #dc55230c
 def hardware_info() -> dict:
@@ -33,17 +41,35 @@ def git_commit() -> str:
     `$LATENT_FLOWS_GIT_COMMIT` names it for a copy of the tree without its `.git` (as sent to a GPU machine)."""
     import subprocess
     if os.environ.get('LATENT_FLOWS_GIT_COMMIT'): return os.environ['LATENT_FLOWS_GIT_COMMIT']
+    git = lambda where, *args: subprocess.run(['git', *args], cwd=where, capture_output=True, text=True, timeout=10).stdout.strip()
+    # the package's own folder (an editable install), else the working folder when it is a checkout of this project (a plain
+    # `pip install .` run from the clone)
     here = os.path.dirname(os.path.abspath(__file__)) if '__file__' in globals() else os.getcwd()
     try:
-        sha = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=here, capture_output=True, text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'], cwd=here, capture_output=True, text=True, timeout=10).stdout.strip()
-        return (sha + ('+dirty' if dirty else '')) if sha else 'unknown'
-    except (OSError, subprocess.SubprocessError): return 'unknown'
+        for where in (here, os.getcwd()):
+            top = git(where, 'rev-parse', '--show-toplevel')
+            if top and os.path.exists(os.path.join(top, 'latent_flows', '__init__.py')):
+                dirty = git(where, 'status', '--porcelain', '--untracked-files=no')
+                return git(where, 'rev-parse', 'HEAD') + ('+dirty' if dirty else '')
+    except (OSError, subprocess.SubprocessError): pass
+    return 'unknown'
 
 # %% ../nbs/00_core.ipynb #180babb2
 def seed_everything(seed: int) -> None:
     "Seed Python, NumPy and PyTorch (all devices) so a run can be repeated."
     random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
+
+# %% ../nbs/00_core.ipynb #33afd8ec
+@contextmanager
+def atomic_write(path, mode: str = 'w'):
+    """Open a temporary file beside `path` for writing; when the block ends without an error it replaces `path` in one
+    rename, so a crash or a full disk never leaves a half-written file where a reader would find it."""
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
+    try:
+        with os.fdopen(fd, mode) as f: yield f
+        os.replace(tmp, path)
+    finally: Path(tmp).unlink(missing_ok=True)
 
 # %% ../nbs/00_core.ipynb #04fb189a
 def lengths_to_mask(lengths: torch.Tensor, max_len: int | None = None) -> torch.Tensor:

@@ -4,19 +4,20 @@
 
 # %% ../nbs/04_data.ipynb #b41bf03a
 from __future__ import annotations
-import hashlib, io, json, math, os, pickle, random, shutil, tarfile, tempfile, urllib.error, urllib.request
+import hashlib, io, json, math, os, pickle, random, shutil, tarfile, tempfile, urllib.error, urllib.request, warnings
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 import torch
 from tqdm import tqdm
+from .core import atomic_write
 
 # %% auto #0
-__all__ = ['REGISTRY', 'PTB_MAX_LEN', 'N_KEYS', 'LOWEST_PITCH', 'MUSIC', 'PUBLISHED_COUNTS', 'CHORALE_GRID', 'DATASETS',
-           'data_dir', 'cache_dir', 'Source', 'ChecksumError', 'DownloadError', 'sha256_file', 'fetch', 'read_ptb_file',
-           'CharVocab', 'SequenceData', 'load_ptb', 'ptb_vocab', 'pitches_to_roll', 'read_music_mat',
-           'read_music_pickle', 'load_music', 'score_to_roll', 'load_chorales', 'load_dataset', 'collate',
-           'BucketSampler', 'make_loader', 'roll_to_stream', 'roll_to_midi', 'midi_to_roll', 'plot_roll']
+__all__ = ['REGISTRY', 'PTB_MAX_LEN', 'PTB_SYMBOLS', 'N_KEYS', 'LOWEST_PITCH', 'MUSIC', 'PUBLISHED_COUNTS', 'CHORALE_GRID',
+           'DATASETS', 'data_dir', 'cache_dir', 'Source', 'ChecksumError', 'DownloadError', 'sha256_file', 'verify',
+           'fetch', 'read_ptb_file', 'CharVocab', 'SequenceData', 'load_ptb', 'ptb_vocab', 'pitches_to_roll',
+           'read_music_mat', 'read_music_pickle', 'load_music', 'score_to_roll', 'load_chorales', 'load_dataset',
+           'collate', 'BucketSampler', 'make_loader', 'roll_to_stream', 'roll_to_midi', 'midi_to_roll', 'plot_roll']
 
 # %% ../nbs/04_data.ipynb #c22edd1c
 def data_dir(path: str | Path | None = None) -> Path:
@@ -84,11 +85,37 @@ def _checked_rename(tmp: Path, dest: Path, want: str, url: str):
                             "(truncated or wrong file); nothing was saved")
     os.replace(tmp, dest)
 
+_verified = {}   # resolved path -> (size, mtime_ns, sha256) of a content already checked in this process
+
+def _verified_book(): return cache_dir() / 'verified.json'
+
+def verify(name: str, path: str | Path) -> Path:
+    """Check the file at `path` against registry file `name`'s sha256; a `ChecksumError` names the file, both hashes and what to do.
+    A file is hashed once per content: the check is remembered by path, size and modification time (in this process and in
+    `cache_dir()/verified.json`), so it is hashed again only when it changes."""
+    path, want = Path(path), REGISTRY[name].sha256
+    st = path.stat(); key, stamp = str(path.resolve()), [st.st_size, st.st_mtime_ns, want]
+    if _verified.get(key) == stamp: return path
+    book = _verified_book()
+    try: seen = json.loads(book.read_text())
+    except (OSError, ValueError): seen = {}
+    if seen.get(key) != stamp:
+        got = sha256_file(path)
+        if got != want:
+            raise ChecksumError(f"{path}: sha256 {got} is not the expected {want} of {name} (the file was changed, truncated or "
+                                "replaced); delete it so that it is downloaded again, or point LATENT_FLOWS_DATA at a good copy")
+        seen[key] = stamp
+        try:
+            with atomic_write(book) as f: json.dump(seen, f, indent=0)
+        except OSError: pass   # a read-only cache only means hashing again next time
+    _verified[key] = stamp
+    return path
+
 def fetch(name: str, root: str | Path | None = None, base_url: str | None = None, progress: bool = True) -> Path:
-    "Path of registry file `name` under `data_dir(root)`, downloading and verifying it first if it is missing."
+    "Path of registry file `name` under `data_dir(root)`, verified against its sha256; downloaded first if it is missing."
     if name not in REGISTRY: raise KeyError(f"unknown data file {name!r}; known: {sorted(REGISTRY)}")
     src, path = REGISTRY[name], data_dir(root) / name
-    if path.exists(): return path
+    if path.exists(): return verify(name, path)   # never trust a file on disk: it may have been edited or cut short
     path.parent.mkdir(parents=True, exist_ok=True)
     base_url = base_url or os.environ.get('LATENT_FLOWS_MIRROR')
     url = src.url if base_url is None else base_url.rstrip('/') + '/' + (src.url.rsplit('/', 1)[-1] if src.member else name)
@@ -104,6 +131,7 @@ def fetch(name: str, root: str | Path | None = None, base_url: str | None = None
                         if member is None: raise FileNotFoundError(f"{url} has no member {src.member}")
                         shutil.copyfileobj(member, f)
         _checked_rename(tmp, path, src.sha256, url)
+        verify(name, path)   # remember the check, so the next use does not hash it again
     except (urllib.error.URLError, TimeoutError, ConnectionError) as e:   # HTTPError is a URLError; its str has the status
         why = e if isinstance(e, urllib.error.HTTPError) else getattr(e, 'reason', e)
         raise DownloadError(f"{name} is not in {data_dir(root)} and downloading it from {url} failed ({why}); set "
@@ -115,8 +143,8 @@ def fetch(name: str, root: str | Path | None = None, base_url: str | None = None
 # %% ../nbs/04_data.ipynb #bfc7ce17
 PTB_MAX_LEN = 288
 
-def read_ptb_file(path: Path) -> list[str]:
-    "Sentences of a PTB character file, each a string of symbols ('_' between words)."
+def read_ptb_file(path: Path) -> list[tuple[int, str]]:
+    "(line number, sentence) of every line of a PTB character file, a sentence being a string of symbols ('_' between words)."
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"{path}: no such PTB file")
     lines = path.read_text(encoding='utf-8').split('\n')
@@ -126,7 +154,7 @@ def read_ptb_file(path: Path) -> list[str]:
     for i, line in enumerate(lines, 1):
         s = line.replace(' ', '')
         if not s: raise ValueError(f"{path}, line {i}: empty sentence (sequences must have length >= 1)")
-        sents.append(s)
+        sents.append((i, s))
     return sents
 
 class CharVocab:
@@ -161,15 +189,17 @@ class SequenceData:
 def load_ptb(split: str, root=None, max_len: int | None = PTB_MAX_LEN, vocab: CharVocab | None = None) -> SequenceData:
     "PTB characters for `split` ('train', 'valid', 'test'), encoded with the training vocabulary."
     _check_split(split)
-    if vocab is None: vocab = ptb_vocab(root)
+    vocab = vocab or ptb_vocab()
     path = fetch(f'ptb/ptb.char.{split}.txt', root)
-    sents = read_ptb_file(path)
-    if max_len is not None: sents = [s for s in sents if len(s) <= max_len]
-    return SequenceData('ptb', split, [vocab.encode(s, f'{path}, sentence {i + 1}') for i, s in enumerate(sents)], vocab)
+    sents = [(i, s) for i, s in read_ptb_file(path) if max_len is None or len(s) <= max_len]
+    return SequenceData('ptb', split, [vocab.encode(s, f'{path}, line {i}') for i, s in sents], vocab)
 
-def ptb_vocab(root=None) -> CharVocab:
-    "The vocabulary of the PTB training split."
-    return CharVocab(set(''.join(read_ptb_file(fetch('ptb/ptb.char.train.txt', root)))))
+# the 49 symbols of the published training split: fixed here, so a damaged file cannot change what the indices mean
+PTB_SYMBOLS = "#$&'*-./0123456789<>N\\_abcdefghijklmnopqrstuvwxyz"
+
+def ptb_vocab() -> CharVocab:
+    "The PTB vocabulary: the 49 symbols of the training split, in a fixed order."
+    return CharVocab(PTB_SYMBOLS)
 
 def _check_split(split):
     if split not in ('train', 'valid', 'test'): raise ValueError(f"split must be 'train', 'valid' or 'test', got {split!r}")
@@ -259,11 +289,21 @@ def load_chorales(split: str, root=None, grid: float = CHORALE_GRID, seed: int =
     key = hashlib.sha256(json.dumps([music21.__version__, grid, seed, 'v1']).encode()).hexdigest()[:12]
     cache = cache_dir(cache) / f'chorales-{key}.npz'
     if not cache.exists(): _build_chorale_cache(cache, grid, seed)
-    with np.load(cache) as z:
-        rolls, lengths, which = z['rolls'], z['lengths'], z['split']
+    try: rolls, lengths, which = _read_chorale_cache(cache)
+    except Exception as e:   # a derived file is never trusted: rebuild it from the corpus
+        warnings.warn(f'{cache}: unreadable chorale cache ({type(e).__name__}: {e}); rebuilding it')
+        _build_chorale_cache(cache, grid, seed)
+        rolls, lengths, which = _read_chorale_cache(cache)
     starts = np.concatenate([[0], np.cumsum(lengths)])
     idx = [i for i in range(len(lengths)) if which[i] == split]
     return SequenceData('chorales', split, [torch.from_numpy(rolls[starts[i]:starts[i + 1]]) for i in idx])
+
+def _read_chorale_cache(cache: Path):
+    "(rolls, lengths, split) from a chorale cache, checked for shape; `np.load` never unpickles (allow_pickle=False)."
+    with np.load(cache, allow_pickle=False) as z: rolls, lengths, which = z['rolls'], z['lengths'], z['split']
+    if rolls.ndim != 2 or rolls.shape[1] != N_KEYS or lengths.sum() != len(rolls) or len(which) != len(lengths):
+        raise ValueError(f'inconsistent arrays (rolls {rolls.shape}, {len(lengths)} lengths summing to {lengths.sum()})')
+    return rolls, lengths, which
 
 def _build_chorale_cache(cache: Path, grid: float, seed: int):
     from music21 import corpus
@@ -275,13 +315,8 @@ def _build_chorale_cache(cache: Path, grid: float, seed: int):
     n_valid = n_test = len(rolls) // 10
     split = np.empty(len(rolls), dtype='<U5')
     for rank, i in enumerate(order): split[i] = 'test' if rank < n_test else 'valid' if rank < n_test + n_valid else 'train'
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=cache.parent, suffix='.npz')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            np.savez(f, rolls=np.concatenate(rolls), lengths=np.array([len(r) for r in rolls]), split=split)
-        os.replace(tmp, cache)
-    finally: Path(tmp).unlink(missing_ok=True)
+    with atomic_write(cache, 'wb') as f:
+        np.savez(f, rolls=np.concatenate(rolls), lengths=np.array([len(r) for r in rolls]), split=split)
 
 # %% ../nbs/04_data.ipynb #ef37354f
 DATASETS = ('ptb', *MUSIC, 'chorales')

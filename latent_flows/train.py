@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_train.ipynb #e5629b1b
 from __future__ import annotations
-import csv, json, math, os, signal, tempfile, threading, time
+import copy, csv, json, math, os, shlex, signal, threading, time, warnings
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, asdict, fields, replace
 from pathlib import Path
@@ -12,15 +12,16 @@ import torch
 from torch import nn
 import torch.distributed as dist
 from tqdm import tqdm
-from .core import default_device, hardware_info, git_commit, seed_everything
+from .core import default_device, hardware_info, git_commit, seed_everything, atomic_write
 from .data import load_dataset, make_loader, CharVocab, DATASETS, MUSIC, PTB_MAX_LEN
 from .model import ModelConfig, build_model, n_events, to_unit, unit_for, NORMALISER
 from .flows import PRIORS
 
 # %% auto #0
-__all__ = ['MODELS', 'TrainConfig', 'preset', 'kl_weight', 'save_atomic', 'load_checkpoint', 'dist_info', 'evaluate',
-           'NonFiniteError', 'TrainingStopped', 'stop_signals', 'load_data', 'validation_seed', 'config_changes',
-           'train', 'saved_state', 'run_summary', 'load_run', 'training_summary']
+__all__ = ['MODELS', 'RUN_FILES', 'FREE_FIELDS', 'MAX_SKIPPED_SHARE', 'TrainConfig', 'preset', 'kl_weight', 'save_atomic',
+           'load_checkpoint', 'dist_info', 'evaluate', 'NonFiniteError', 'TrainingStopped', 'stop_signals', 'load_data',
+           'validation_seed', 'config_changes', 'run_files', 'resume_command', 'run_config', 'train', 'saved_state',
+           'run_summary', 'load_run', 'training_summary']
 
 # %% ../nbs/06_train.ipynb #b5f2152c
 MODELS = PRIORS + ('lstm',)
@@ -119,13 +120,8 @@ def kl_weight(epoch: float, cfg: TrainConfig) -> float:
 
 # %% ../nbs/06_train.ipynb #0a2e2ed1
 def save_atomic(obj, path: Path):
-    "torch.save `obj` to `path` via a temporary file and an atomic rename."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f: torch.save(obj, f)
-        os.replace(tmp, path)
-    finally: Path(tmp).unlink(missing_ok=True)
+    "torch.save `obj` to `path` via a temporary file and an atomic rename (`atomic_write`)."
+    with atomic_write(path, 'wb') as f: torch.save(obj, f)
 
 def load_checkpoint(path: Path, map_location='cpu') -> dict:
     "Load a checkpoint safely (weights_only: no code runs); a clear error if it is missing or corrupt."
@@ -230,33 +226,90 @@ def config_changes(old: dict, new: dict, prefix: str = '') -> list:
         elif a != b: out.append(f'{prefix}{k}: run {a!r}, given {b!r}')
     return out
 
-def train(cfg: TrainConfig, run_dir, resume: bool = False, progress: bool = True, log=print) -> dict:
-    "Train (or with `resume`, continue) the run in `run_dir`; returns a summary. Checkpoints: run_dir/last.pt, best.pt."
+RUN_FILES = ('config.json', 'last.pt', 'best.pt', 'metrics.csv', 'train_summary.json', 'tb')
+FREE_FIELDS = ('epochs', 'max_minutes', 'max_steps', 'device', 'data_root', 'checkpoint_every', 'eval_K')   # may change between sittings
+MAX_SKIPPED_SHARE = 0.05   # a run that skipped more of its steps (non-finite loss or gradient; and more than 2) has not really trained: it fails
+
+def run_files(run_dir) -> list:
+    "The run files (`RUN_FILES`) present in `run_dir`."
+    return [f for f in RUN_FILES if (Path(run_dir) / f).exists()]
+
+def resume_command(run_dir) -> str:
+    "The command that continues the run in `run_dir` with its own config."
+    return f'lf_train --out {shlex.quote(str(run_dir))} --resume'
+
+def run_config(run_dir) -> TrainConfig:
+    "The config of the run in `run_dir` (from last.pt, else config.json)."
+    run_dir = Path(run_dir)
+    if (run_dir / 'last.pt').exists(): return TrainConfig.from_dict(load_checkpoint(run_dir / 'last.pt')['config'])
+    if (run_dir / 'config.json').exists(): return TrainConfig.from_dict(json.loads((run_dir / 'config.json').read_text()))
+    raise FileNotFoundError(f'{run_dir}: no run here (no last.pt or config.json)')
+
+def _mismatch(saved: TrainConfig, cfg: TrainConfig, run_dir) -> str | None:
+    "Why `cfg` cannot continue a run started with `saved` (None if it can), and the options that would restore it."
+    changed = [c for c in config_changes(saved.to_dict(), cfg.to_dict()) if c.split(':')[0] not in FREE_FIELDS]
+    if not changed: return None
+    opts = [f'--{k} {getattr(saved, k)}' for k in ('dataset', 'model') if getattr(saved, k) != getattr(cfg, k)]
+    sized = [c.split(':')[0].removeprefix('sizes.') for c in changed if c.startswith('sizes.') and not c.startswith('sizes.prior:')]
+    if sized: opts.append(f"--sizes {','.join(f'{f}={getattr(saved.sizes, f)}' for f in sized)}")
+    return (f"the run was started with a different config ({'; '.join(changed)}); continue it with `{resume_command(run_dir)}`, which reads "
+            f"its own config" + (f", or give {' '.join(opts)}" if opts else '') + '; epochs, budgets and device may change')
+
+def _open_run(run_dir: Path, cfg: TrainConfig, resume) -> dict | None:
+    """The checkpoint to continue from (None: a fresh start), once `run_dir` is known to hold this run and nothing else.
+    `resume`: True (a run must be there), False (none may be) or 'auto' (continue it if it is there)."""
+    last, present = run_dir / 'last.pt', run_files(run_dir)
+    if resume == 'auto': resume = last.exists()
+    if resume:
+        if not last.exists():
+            if present: raise FileExistsError(f"{run_dir} holds {', '.join(present)} but no last.pt, so there is nothing to continue; "
+                                              'move those files away to start a new run there')
+            raise FileNotFoundError(f'{run_dir}: no run to resume (no last.pt); check the folder, or leave out --resume to start a run there')
+        ck = load_checkpoint(last)
+        if why := _mismatch(TrainConfig.from_dict(ck['config']), cfg, run_dir): raise ValueError(f'{last}: {why}')
+        return ck
+    if present == ['config.json']:   # a start that ended before its first checkpoint: the same config may start again
+        if why := _mismatch(run_config(run_dir), cfg, run_dir): raise FileExistsError(f'{run_dir} holds the config of another run: {why}')
+    elif present:
+        raise FileExistsError(f"{run_dir} already holds a run ({', '.join(present)}); continue it with `{resume_command(run_dir)}`, or use a new folder")
+    return None
+
+def _nothing_left(st: dict, cfg: TrainConfig) -> str | None:
+    "Why a run in state `st` has nothing left to train under `cfg` ('epochs', 'min_lr' or 'budget'), or None."
+    if st['epoch'] >= cfg.epochs: return 'epochs'
+    if st['lr'] < cfg.min_lr: return 'min_lr'
+    if (cfg.max_minutes is not None and st['wall_s'] > 60 * cfg.max_minutes) or (cfg.max_steps is not None and st['step'] >= cfg.max_steps):
+        return 'budget'
+    return None
+
+def train(cfg: TrainConfig, run_dir, resume: bool | str = False, progress: bool = True, log=print) -> dict:
+    """Train the run in `run_dir`, or continue it: `resume` True (it must be there) or 'auto' (if it is there); returns a summary.
+    Files: config.json (first), last.pt (all that resuming needs), best.pt, metrics.csv, tb/, and train_summary.json at the end."""
     run_dir = Path(run_dir); world, rank, local_rank = dist_info(); main = rank == 0
     device = torch.device(f'cuda:{local_rank}') if torch.cuda.is_available() and cfg.device in (None, 'cuda') else default_device(cfg.device)
     last = run_dir / 'last.pt'
-    if resume and last.exists():
-        ck = load_checkpoint(last)
-        saved = TrainConfig.from_dict(ck['config'])
-        free = ('epochs', 'max_minutes', 'max_steps', 'device', 'data_root')   # budgets, and where a sitting runs
-        if changed := [c for c in config_changes(saved.to_dict(), cfg.to_dict()) if c.split(':')[0] not in free]:
-            sized = [c.split(':')[0].removeprefix('sizes.') for c in changed if c.startswith('sizes.')]   # lf_train's --sizes restores these
-            hint = f" (lf_train: --sizes {','.join(f'{f}={getattr(saved.sizes, f)}' for f in sized)})" if sized else ''
-            raise ValueError(f"{last}: the run was started with a different config ({'; '.join(changed)}); "
-                             f'resume with the same settings{hint}; epochs, budgets and device may change')
-    else:
-        if last.exists() and main: raise FileExistsError(f'{run_dir} already holds a run; pass resume=True (--resume) to continue it, or use a new folder')
-        ck = None
+    ck = _open_run(run_dir, cfg, resume)
+    if ck is not None and (done := _nothing_left(saved_state(ck), cfg)):   # finished, or its budget spent: touch nothing
+        st = saved_state(ck)
+        log(f"{run_dir}: nothing left to train (stopped by {done} after {st['epoch']} epochs, {st['step']} steps); no file was changed")
+        old = training_summary(run_dir)
+        return old if old.get('stopped_by') == done else run_summary(run_dir, st, cfg, ModelConfig.from_dict(ck['sizes']), done)
+    if ck is None and main:   # the folder's identity comes first, so no later file can be taken for another run's
+        _write_json(run_dir / 'config.json', cfg.to_dict())
     seed_everything(cfg.seed)
     train_data, valid_data = load_data(cfg)
     sizes = _sizes_for(cfg, train_data)
+    vocab = train_data.vocab.itos if train_data.vocab else None
     model = build_model(sizes, torch.cat([train_data.lengths, valid_data.lengths])).to(device)
     opt = _make_optimizer(cfg, model.parameters())
-    st = dict(epoch=0, batch=0, step=0, best=math.inf, bad_epochs=0, lr=cfg.lr, wall_s=0.0, history=[], skipped=0, sittings=[])
+    st = dict(epoch=0, batch=0, step=0, best=math.inf, best_epoch=None, bad_epochs=0, lr=cfg.lr, wall_s=0.0, history=[], skipped=0,
+              sittings=[], sums=None)
     if ck is not None:
         model.load_state_dict(ck['model']); opt.load_state_dict(ck['optimizer']); st.update(saved_state(ck))
         _set_rng_state(ck['rng'])
         log(f"resuming {run_dir} at epoch {st['epoch']}, batch {st['batch']} (step {st['step']})")
+        if main: _sync_epoch_files(run_dir, st, model, cfg, sizes, vocab, log)   # finish an epoch end that a crash cut short
+    saved = copy.deepcopy(st) if ck is not None else None                      # the state last.pt holds
     # each sitting's starting point, code (taken now: the tree may change while it trains) and machine, so that a run
     # resumed with newer code, on another machine or with more threads says so
     st['sittings'] = st['sittings'] + [dict(epoch=st['epoch'], step=st['step'], wall_s=st['wall_s'], git_commit=git_commit(), hardware=hardware_info())]
@@ -266,8 +319,13 @@ def train(cfg: TrainConfig, run_dir, resume: bool = False, progress: bool = True
     stop_reason = 'epochs'
 
     def save_last():
+        nonlocal saved
+        if not _finite(model):                                                   # never replace a good state with a broken one
+            kept = f"{last} keeps step {saved['step']}" if saved else 'no checkpoint was written'
+            raise NonFiniteError(f"the weights became non-finite by step {st['step']} (epoch {st['epoch']}); {kept}; lower the learning rate")
         if main: save_atomic(dict(model=model.state_dict(), optimizer=opt.state_dict(), state=st, rng=_rng_state(),
-                                  config=cfg.to_dict(), sizes=asdict(sizes), vocab=train_data.vocab.itos if train_data.vocab else None), last)
+                                  config=cfg.to_dict(), sizes=asdict(sizes), vocab=vocab), last)
+        saved = copy.deepcopy(st)
 
     def out_of_budget():
         st['wall_s'] = wall0 + time.time() - t_start
@@ -275,11 +333,13 @@ def train(cfg: TrainConfig, run_dir, resume: bool = False, progress: bool = True
 
     # SIGTERM (a scheduler, the end of a session) and Ctrl-C stop the run at its next optimiser step, after a checkpoint,
     # instead of losing the steps since the last one. One process only: the ranks of a DDP run would stop at different steps.
-    with stop_signals(enabled=world == 1) as asked, writer or nullcontext():   # the writer is closed however the loop ends
+    try:
+      with stop_signals(enabled=world == 1) as asked, writer or nullcontext():   # the writer is closed however the loop ends
         while st['epoch'] < cfg.epochs and st['lr'] >= cfg.min_lr:
             loader = make_loader(train_data, cfg.batch_size, shuffle=True, seed=cfg.seed, num_replicas=world, rank=rank, epoch=st['epoch'])
             n_batches = len(loader)
-            sums = dict(loss=0.0, rec=0.0, kl=0.0, events=0)
+            if st['batch'] == 0 or not st.get('sums'): st['sums'] = dict(loss=0.0, rec=0.0, kl=0.0, events=0)
+            sums = st['sums']           # in the checkpoint: an epoch resumed halfway still reports its whole train loss
             model.train()
             bar = tqdm(total=n_batches, initial=st['batch'], disable=not (progress and main), desc=f"epoch {st['epoch']}", leave=False)
             for i, b in enumerate(loader):
@@ -306,9 +366,11 @@ def train(cfg: TrainConfig, run_dir, resume: bool = False, progress: bool = True
                         msg = (f"non-finite {'loss' if not torch.isfinite(loss) else 'gradient'} at epoch {st['epoch']}, batch {i} "
                                f"(lengths {b['lengths'].tolist()}); step skipped")
                         log(msg)
+                        opt.zero_grad(set_to_none=True)
                         if cfg.nan_policy == 'stop' or bad_run >= cfg.max_bad_steps:
-                            opt.zero_grad(set_to_none=True); save_last()
-                            raise NonFiniteError(msg + f'; stopping ({bad_run} in a row, nan_policy={cfg.nan_policy!r})')
+                            save_last()                          # (refused, with its own message, if the weights are broken)
+                            raise NonFiniteError(msg + f'; stopping ({bad_run} in a row, nan_policy={cfg.nan_policy!r}); {last} holds step {st["step"]}')
+                        if not _finite(model): save_last()     # refused with its message: skipping steps cannot mend broken weights
                     else:
                         opt.step(); bad_run = 0
                     opt.zero_grad(set_to_none=True); st['step'] += 1; stepped = True
@@ -336,11 +398,7 @@ def train(cfg: TrainConfig, run_dir, resume: bool = False, progress: bool = True
             first_full_kl = math.ceil(cfg.kl_warmup_epochs + cfg.kl_anneal_epochs)
             full_kl = st['epoch'] >= first_full_kl
             if st['epoch'] == first_full_kl: st['best'], st['bad_epochs'] = math.inf, 0
-            improved = val < st['best']
-            if improved:
-                st['best'], st['bad_epochs'] = val, 0
-                if main: save_atomic(dict(model=model.state_dict(), config=cfg.to_dict(), sizes=asdict(sizes), epoch=st['epoch'], val=val,
-                                          vocab=train_data.vocab.itos if train_data.vocab else None), run_dir / 'best.pt')
+            if val < st['best']: st['best'], st['best_epoch'], st['bad_epochs'] = val, st['epoch'], 0
             elif full_kl:
                 st['bad_epochs'] += 1
                 if st['bad_epochs'] >= cfg.patience:
@@ -349,24 +407,57 @@ def train(cfg: TrainConfig, run_dir, resume: bool = False, progress: bool = True
                     for g in opt.param_groups: g['lr'] = st['lr']
                     log(f"epoch {st['epoch']}: validation did not improve; lr -> {st['lr']:.3g}")
             st['wall_s'] = wall0 + time.time() - t_start
+            unit = unit_for(sizes.kind)
             row = dict(epoch=st['epoch'], step=st['step'], train_loss=sums['loss'] / max(sums['events'], 1),
                        train_rec=sums['rec'] / max(sums['events'], 1), train_kl=sums['kl'] / max(sums['events'], 1),
                        kl_weight=beta, val_elbo_nll=val, lr=st['lr'], wall_s=st['wall_s'])
             st['history'].append(row)
+            st['epoch'] += 1; st['batch'] = 0; st['sums'] = None
+            spent = out_of_budget()        # before saving, so that last.pt holds the wall time the summary reports
+            # Crash order: last.pt first (the whole state, this epoch's row and best mark included), then the files it can
+            # rebuild: a crash anywhere after it is finished by the next resume, and a crash before it repeats the epoch.
+            save_last()
             if main:
-                _append_csv(run_dir / 'metrics.csv', row)
+                _sync_epoch_files(run_dir, st, model, cfg, sizes, vocab, log, new_best=st['best_epoch'] == row['epoch'])
                 if writer is not None:
                     for k, v in row.items(): writer.add_scalar(k, v, st['step'])
-                log(f"epoch {st['epoch']}: train loss {row['train_loss']:.4f} nats/event, valid ELBO {val:.4f} {unit_for(sizes.kind)}, "
-                    f"beta {beta:.3g}, {st['wall_s']:.0f}s")
-            st['epoch'] += 1; st['batch'] = 0
-            spent = out_of_budget()        # before saving, so that last.pt holds the wall time the summary reports
-            save_last()
+                log(f"epoch {row['epoch']}: train loss {row['train_loss']:.4f} {unit} (ELBO bound at KL weight {beta:.3g}), "
+                    f"valid ELBO {val:.4f} {unit}, {st['wall_s']:.0f}s")
             if spent: stop_reason = 'budget'; break
+    except NonFiniteError:   # an honest ending: the record says why and describes the last finite state, the one on disk
+        if main and saved is not None: _write_summary(run_dir, run_summary(run_dir, saved, cfg, sizes, 'non-finite'))
+        raise
     if stop_reason == 'epochs' and st['epoch'] < cfg.epochs: stop_reason = 'min_lr'
     summary = run_summary(run_dir, st, cfg, sizes, stop_reason)
-    if main: (run_dir / 'train_summary.json').write_text(json.dumps(summary, indent=1))
+    if st['skipped'] > max(2, MAX_SKIPPED_SHARE * st['step']):
+        summary['stopped_by'] = 'non-finite'
+        if main: _write_summary(run_dir, summary)
+        raise NonFiniteError(f"{st['skipped']} of {st['step']} steps were skipped for non-finite losses or gradients (more than "
+                             f"{MAX_SKIPPED_SHARE:.0%}): the run has not really trained; lower the learning rate")
+    if main: _write_summary(run_dir, summary)
     return summary
+
+def _sync_epoch_files(run_dir: Path, st: dict, model, cfg, sizes, vocab, log, new_best: bool | None = None):
+    """Bring best.pt and metrics.csv in line with the state `st` just saved in last.pt: the epoch-end writes that may come
+    after it. `new_best`: this epoch's model is the best one (None, on resuming: find out whether best.pt missed it)."""
+    if new_best is None and st.get('best_epoch') is not None and st['batch'] == 0 and st['epoch'] == st['best_epoch'] + 1:
+        try: new_best = load_checkpoint(run_dir / 'best.pt').get('epoch') != st['best_epoch']
+        except (FileNotFoundError, ValueError): new_best = True
+        if new_best: log(f"{run_dir}: best.pt was not written after epoch {st['best_epoch']}; writing it now")
+    if new_best:
+        save_atomic(dict(model=model.state_dict(), config=cfg.to_dict(), sizes=asdict(sizes), epoch=st['best_epoch'], val=st['best'],
+                         vocab=vocab), run_dir / 'best.pt')
+    rows, path = st['history'], run_dir / 'metrics.csv'
+    if rows and (not path.exists() or len(path.read_text().splitlines()) != len(rows) + 1):   # one header line, one row per epoch
+        with atomic_write(path) as f:
+            w = csv.DictWriter(f, fieldnames=list(rows[0])); w.writeheader(); w.writerows(rows)
+
+def _write_json(path: Path, obj):
+    with atomic_write(path) as f: json.dump(obj, f, indent=1)
+
+def _write_summary(run_dir: Path, summary: dict): _write_json(run_dir / 'train_summary.json', summary)
+
+def _finite(model) -> bool: return all(bool(torch.isfinite(p).all()) for p in model.parameters())
 
 def saved_state(ck: dict) -> dict:
     "The training state saved in checkpoint `ck` (a last.pt), older checkpoints' fields brought up to date."
@@ -382,13 +473,6 @@ def run_summary(run_dir, st: dict, cfg: TrainConfig, sizes: ModelConfig, stopped
                 stopped_by=stopped_by, skipped_steps=st['skipped'], config=cfg.to_dict(), sizes=asdict(sizes),
                 hardware=sittings[-1].get('hardware'), git_commit=sittings[0].get('git_commit'),
                 git_commits=[s.get('git_commit') for s in sittings], sittings=sittings)
-
-def _append_csv(path: Path, row: dict):
-    new = not path.exists()
-    with open(path, 'a', newline='') as f:
-        w = csv.DictWriter(f, fieldnames=list(row))
-        if new: w.writeheader()
-        w.writerow(row)
 
 def _tensorboard(run_dir):
     try: from torch.utils.tensorboard import SummaryWriter
@@ -417,7 +501,11 @@ def training_summary(run_dir, sizes: ModelConfig | None = None) -> dict:
     run_dir = Path(run_dir); path, last = run_dir / 'train_summary.json', run_dir / 'last.pt'
     summary = json.loads(path.read_text()) if path.exists() else {}
     if not last.exists(): return summary
-    ck = load_checkpoint(last); st = saved_state(ck)
+    try: ck = load_checkpoint(last)
+    except ValueError as e:   # a damaged last.pt must not hide what best.pt and the summary can still tell
+        warnings.warn(f"{e}; the training record comes from {path.name if summary else 'nowhere: none was written'}")
+        return summary
+    st = saved_state(ck)
     if summary.get('steps') == st['step']: return summary
     cfg = TrainConfig.from_dict(ck['config'])
     return run_summary(run_dir, st, cfg, ModelConfig.from_dict(ck['sizes']) if 'sizes' in ck else sizes or cfg.sizes, 'unfinished')

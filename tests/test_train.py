@@ -103,7 +103,7 @@ def test_run_saved_with_the_old_default_init(shared_data, tmp_path):
         if model == 'lstm':   # PyTorch's init is still the LSTM's default: the same command continues it
             assert train(_cfg(model, max_steps=2), run, resume=True, **quiet)['steps'] == 2
             continue
-        with pytest.raises(ValueError, match=r"sizes.init: run 'pytorch', given 'reference'.*\(lf_train: --sizes init=pytorch\)"):
+        with pytest.raises(ValueError, match=r"sizes.init: run 'pytorch', given 'reference'.*or give --sizes init=pytorch"):
             train(_cfg(model, max_steps=2), run, resume=True, **quiet)
         assert train(_cfg(model, max_steps=2, sizes={**TINY, 'init': 'pytorch'}), run, resume=True, **quiet)['steps'] == 2
 
