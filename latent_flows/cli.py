@@ -4,20 +4,23 @@
 
 # %% ../nbs/08_cli.ipynb #81177624
 from __future__ import annotations
-import csv, json, math, sys, time
+import csv, json, math, os, sys, time
+from contextlib import contextmanager
 from dataclasses import asdict, replace, fields
 from pathlib import Path
 import torch
 from fastcore.script import call_parse, Param, store_true
-from .core import default_device, hardware_info, git_commit, seed_everything
+import tempfile
+from .core import default_device, hardware_info, git_commit, seed_everything, atomic_write
 from .data import load_dataset, roll_to_midi, plot_roll, DATASETS
 from .model import ModelConfig
-from .train import TrainConfig, MODELS, TrainingStopped, preset, train, evaluate, load_run, load_data, training_summary
+from .train import (TrainConfig, MODELS, TrainingStopped, NonFiniteError, preset, train, evaluate, load_run, load_data,
+                                 training_summary, run_config)
 from . import bench
 
 # %% auto #0
-__all__ = ['DEMO_SIZES', 'parse_overrides', 'lf_train', 'evaluate_run', 'lf_evaluate', 'sample_run', 'lf_sample', 'lf_bench',
-           'lf_demo']
+__all__ = ['DEMO_SIZES', 'parse_overrides', 'cli_errors', 'lf_train', 'evaluate_run', 'lf_evaluate', 'sample_run', 'lf_sample',
+           'lf_bench', 'lf_demo']
 
 # %% ../nbs/08_cli.ipynb #51070f0c
 def parse_overrides(text: str | None, cls) -> dict:
@@ -40,43 +43,68 @@ def parse_overrides(text: str | None, cls) -> dict:
     return out
 
 # %% ../nbs/08_cli.ipynb #4472b2b7
-def _fail(msg: str):
-    "Print a one-line error and exit with status 2 (as argparse does for bad arguments)."
-    print(f'error: {msg}', file=sys.stderr); sys.exit(2)
+def _fail(msg: str, status: int = 2):
+    "Print a one-line error and exit with `status` (2, as argparse does, for a bad argument; 1 for a failure)."
+    print(f"error: {' '.join(str(msg).split())}", file=sys.stderr); sys.exit(status)
+
+@contextmanager
+def cli_errors():
+    """Within the block any error ends the command with one line on stderr, not a traceback, and exit status 2 for what the
+    user gave (a bad value, a missing or occupied folder) or 1 for a failure (a full disk, a run that diverged);
+    `LATENT_FLOWS_DEBUG=1` shows the traceback instead."""
+    try: yield
+    except (SystemExit, KeyboardInterrupt): raise
+    except Exception as e:
+        if os.environ.get('LATENT_FLOWS_DEBUG'): raise
+        if isinstance(e, OSError) and e.filename: msg = f'{e.filename}: {e.strerror or e}'   # a full or read-only disk, a missing file
+        elif isinstance(e, (ValueError, OSError, KeyError, NonFiniteError)): msg = str(e).strip("'\"")
+        else: msg = f'{type(e).__name__}: {e} (LATENT_FLOWS_DEBUG=1 shows where)'
+        _fail(msg, 2 if isinstance(e, (ValueError, KeyError, FileNotFoundError, FileExistsError)) else 1)
+
+def _positive(name: str, value, minimum=1):
+    if value is not None and value < minimum: _fail(f'--{name} must be >= {minimum}, got {value}')
 
 @call_parse
 def lf_train(
-    dataset: Param(f"data set: one of {', '.join(DATASETS)}", str) = 'chorales',
-    model: Param(f"model: one of {', '.join(MODELS)}", str) = 'AF/AF',
-    out: Param("run folder (checkpoints last.pt / best.pt, metrics.csv, tb/)", str) = 'runs/run',
-    epochs: Param("maximum number of epochs", int) = None,
-    minutes: Param("wall-clock budget for training in minutes (summed over resumed sittings)", float) = None,
-    batch_size: Param("sequences per (global) batch", int) = None,
-    lr: Param("learning rate", float) = None,
+    dataset: Param(f"data set: one of {', '.join(DATASETS)} (default chorales; with --resume alone, the run's)", str) = None,
+    model: Param(f"model: one of {', '.join(MODELS)} (default AF/AF; with --resume alone, the run's)", str) = None,
+    out: Param("run folder (config.json, checkpoints last.pt / best.pt, metrics.csv, tb/)", str) = 'runs/run',
+    epochs: Param("maximum number of epochs (default: the preset's, 100)", int) = None,
+    minutes: Param("wall-clock budget for training in minutes, summed over resumed sittings (default: none)", float) = None,
+    batch_size: Param("sequences per (global) batch (default: the preset's for the data set and model)", int) = None,
+    lr: Param("learning rate (default: the preset's: 0.001 with Adam, 20 with SGD for the LSTM)", float) = None,
     seed: Param("random seed", int) = 0,
     device: Param("cpu, cuda or cuda:N (default: cuda if available)", str) = None,
     sizes: Param("model size overrides, e.g. zsize=16,rnn_size=128", str) = None,
     set: Param("other TrainConfig overrides, e.g. kl_warmup_epochs=2,eval_K=10", str) = None,
-    resume: Param("continue the run in --out where it stopped", store_true) = False,
+    resume: Param("continue the run in --out where it stopped (it must be there); alone, with the run's own config", store_true) = False,
+    auto_resume: Param("continue the run in --out if there is one, else start it (for scripts that rerun one command)", store_true) = False,
     quiet: Param("no progress bar", store_true) = False,
 ):
     "Train a latent-flow model or the LSTM baseline with the paper's preset for (dataset, model). Launch with torchrun for several GPUs."
-    try:
+    with cli_errors():
         over = parse_overrides(set, TrainConfig)
-        over.update({k: v for k, v in dict(epochs=epochs, max_minutes=minutes, batch_size=batch_size, lr=lr, seed=seed, device=device).items() if v is not None})
-        cfg = preset(dataset, model, sizes=parse_overrides(sizes, ModelConfig), **over)
-    except ValueError as e: _fail(str(e))
-    budget = ', '.join(b for b in (f'up to {cfg.epochs} epochs', cfg.max_minutes and f'{cfg.max_minutes:g} min', cfg.max_steps and f'{cfg.max_steps} steps') if b)
-    # what is about to happen, before the first progress bar (on stderr: stdout ends with the summary's JSON line)
-    print(f"lf_train: {cfg.model} on {cfg.dataset}, device {default_device(cfg.device)}, budget {budget}, run folder {out}"
-          + (' (resuming)' if resume else ''), file=sys.stderr, flush=True)
-    try: summary = train(cfg, out, resume=resume, progress=not quiet)
-    except (FileExistsError, FileNotFoundError, ValueError) as e: _fail(str(e))
-    except TrainingStopped as e:                     # the shell's convention for death by a signal, so `set -e` scripts stop too
-        print(f'stopped by {e}', file=sys.stderr); sys.exit(128 + e.signum)
-    out = {k: summary[k] for k in ('run_dir', 'epochs_done', 'steps', 'best_val', 'train_wall_s', 'stopped_by')}
-    if not math.isfinite(out['best_val']): out['best_val'] = None   # no epoch ended: JSON has no Infinity
-    print(json.dumps(out))
+        options = dict(epochs=epochs, max_minutes=minutes, batch_size=batch_size, lr=lr, seed=seed if seed != 0 else None, device=device)
+        for k in ('dataset', 'model', 'sizes') + tuple(k for k, v in options.items() if v is not None):
+            if k in over: _fail(f"--set {k}=...: {k} has its own option (--{'minutes' if k == 'max_minutes' else k}); give it there, once")
+        over.update({k: v for k, v in options.items() if v is not None})
+        if resume and dataset is None and model is None and sizes is None:   # continue with the run's own config; budgets may change
+            if not Path(out, 'last.pt').exists(): train(TrainConfig(), out, resume=True)   # raises the one clear message
+            cfg = replace(run_config(out), **over)
+        else:
+            cfg = preset(dataset or 'chorales', model or 'AF/AF', sizes=parse_overrides(sizes, ModelConfig), **over)
+        dev = default_device(cfg.device)   # a device that does not exist fails here, before anything is written
+        budget = ', '.join(b for b in (f'up to {cfg.epochs} epochs', cfg.max_minutes and f'{cfg.max_minutes:g} min', cfg.max_steps and f'{cfg.max_steps} steps') if b)
+        # what is about to happen, before the first progress bar (on stderr: stdout ends with the summary's JSON line)
+        print(f"lf_train: {cfg.model} on {cfg.dataset}, device {dev}, budget {budget}, run folder {out}"
+              + (' (resuming)' if resume or (auto_resume and Path(out, 'last.pt').exists()) else ''), file=sys.stderr, flush=True)
+        try: summary = train(cfg, out, resume='auto' if auto_resume else resume, progress=not quiet)
+        except TrainingStopped as e:                 # the shell's convention for death by a signal, so `set -e` scripts stop too
+            print(f'stopped by {e}', file=sys.stderr); sys.exit(128 + e.signum)
+        except (FileExistsError, FileNotFoundError) as e: _fail(str(e))
+        out = {k: summary[k] for k in ('run_dir', 'epochs_done', 'steps', 'best_val', 'train_wall_s', 'stopped_by')}
+        if not math.isfinite(out['best_val']): out['best_val'] = None   # no epoch ended: JSON has no Infinity
+        print(json.dumps(out))
 
 # %% ../nbs/08_cli.ipynb #66fff8b9
 def evaluate_run(run: str, split: str = 'test', K: int | None = None, which: str = 'best', device=None, max_len: int | None = -1,
@@ -106,6 +134,11 @@ def evaluate_run(run: str, split: str = 'test', K: int | None = None, which: str
                 git_commit=git_commit(), train_git_commit=summary.get('git_commit'), train_git_commits=summary.get('git_commits'), train_sittings=summary.get('sittings'), seed=cfg.seed, eval_seed=seed, config=cfg.to_dict(), checkpoint=which,
                 history=history, subset=None if len(data) == n_all else dict(sequences=len(data), of=n_all, seed=0))
 
+def _check_writable(folder: Path):
+    "Fail now, with the folder's name, if files cannot be written into `folder` (read-only, full, or not a folder)."
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryFile(dir=folder): pass
+
 @call_parse
 def lf_evaluate(
     run: Param("run folder written by lf_train", str),
@@ -119,11 +152,13 @@ def lf_evaluate(
     seed: Param("random seed of the importance samples", int) = 0,
 ):
     "Evaluate a trained run the way the paper reports it and write a results JSON."
-    if limit is not None and limit < 1: _fail(f'--limit must be >= 1, got {limit}')
-    try: rec = evaluate_run(run, split, K, which, device, None if max_len == 0 else max_len, limit, seed=seed)
-    except (FileNotFoundError, ValueError) as e: _fail(str(e))
-    path = Path(out or f"results/{rec['dataset']}_{rec['model'].replace('/', '-')}_{split}.json")
-    path.parent.mkdir(parents=True, exist_ok=True); path.write_text(json.dumps(rec, indent=1))
+    _positive('limit', limit); _positive('K', K)
+    with cli_errors():
+        default_device(device)
+        _check_writable(Path(out).parent if out else Path('results'))   # before the evaluation, which may take hours
+        rec = evaluate_run(run, split, K, which, device, None if max_len == 0 else max_len, limit, seed=seed)
+        path = Path(out or f"results/{rec['dataset']}_{rec['model'].replace('/', '-')}_{split}.json")
+        with atomic_write(path) as f: json.dump(rec, f, indent=1)
     print(f"{rec['dataset']} {rec['model']} {split}: NLL {rec['nll']:.4f} {rec['unit']} (recon {rec['recon']:.4f}, KL {rec['kl']:.4f}, K={rec['K']}) -> {path}")
     if rec['budget']['stopped_by'] == 'unfinished':
         print(f"note: {run} has not finished training ({rec['epochs']} epochs so far); the results file says so (budget.stopped_by: unfinished)")
@@ -132,6 +167,8 @@ def lf_evaluate(
 def sample_run(run: str, batch: int = 4, length: int | None = None, temperature: float = 1.0, seed: int = 0, device=None):
     "Samples from a trained run: a list of strings (text) or of (T, 88) rolls (music)."
     model, cfg, vocab = load_run(run, 'best', device)
+    if length is not None and length > model.cfg.max_len:   # the position embeddings and the length model end there
+        raise ValueError(f'length {length} is beyond the longest sequence this model knows ({model.cfg.max_len} steps, its max_len)')
     seed_everything(seed)
     x, mask = model.sample(lengths=[length] * batch if length else None, n=batch, temperature=temperature)
     x, mask = x.cpu(), mask.cpu()
@@ -149,10 +186,12 @@ def lf_sample(
     device: Param("cpu, cuda or cuda:N", str) = None,
 ):
     "Generate samples from a trained run."
-    if batch < 1: _fail(f'--batch must be >= 1, got {batch}')
-    if length is not None and length < 1: _fail(f'--length must be >= 1, got {length}')
-    try: samples = sample_run(run, batch, length, temperature, seed, device)
-    except (FileNotFoundError, ValueError) as e: _fail(str(e))
+    _positive('batch', batch); _positive('length', length)
+    if not temperature > 0: _fail(f'--temperature must be > 0, got {temperature}')
+    with cli_errors():
+        default_device(device)
+        if out: _check_writable(Path(out).parent)
+        samples = sample_run(run, batch, length, temperature, seed, device)
     if isinstance(samples[0], str):
         text = '\n'.join(samples) + '\n'
         if out: Path(out).write_text(text); print(f'{len(samples)} samples -> {out}')
@@ -177,19 +216,23 @@ def lf_bench(
     time_limit: Param("sampling: skip a model's longer lengths once one batch takes more seconds than this", float) = None,
 ):
     "Run a benchmark, print its table and write results/bench_<suite>_<device>.json."
-    ints = lambda s: tuple(int(v) for v in s.split(','))
-    try:
+    def ints(text, name):
+        try: vals = tuple(int(v) for v in text.split(','))
+        except ValueError: _fail(f'--{name}: expected comma-separated whole numbers, got {text!r}')
+        if min(vals) < 1: _fail(f'--{name}: every value must be >= 1, got {text!r}')
+        return vals
+    with cli_errors():
         sz = parse_overrides(sizes, ModelConfig) or None
+        default_device(device); _check_writable(Path(out_dir))
         if suite == 'nlsq': rows = bench.bench_nlsq(device=device)
-        elif suite == 'flows': rows = bench.bench_flows(ints(lengths or '64,256,1024'), device=device)
-        elif suite == 'sampling': rows = bench.bench_sampling(ints(lengths or '32,64,128,256,512,1024'), ints(batches), device=device, sizes=sz, time_limit=time_limit)
+        elif suite == 'flows': rows = bench.bench_flows(ints(lengths or '64,256,1024', 'lengths'), device=device)
+        elif suite == 'sampling': rows = bench.bench_sampling(ints(lengths or '32,64,128,256,512,1024', 'lengths'), ints(batches, 'batches'), device=device, sizes=sz, time_limit=time_limit)
         elif suite == 'lstm_steps': rows = bench.bench_lstm_steps(device=device)
         elif suite == 'training': rows = bench.bench_training(device=device, sizes=sz)
         elif suite == 'positions': rows = bench.bench_positions(device=device, sizes=sz)
         else: raise ValueError(f"suite must be nlsq, flows, lstm_steps, sampling, training or positions, got {suite!r}")
-    except ValueError as e: _fail(str(e))
-    bench.print_table(rows)
-    print('->', bench.write_results(suite, rows, out_dir, device, sizes=sz, time_limit=time_limit))
+        bench.print_table(rows)
+        print('->', bench.write_results(suite, rows, out_dir, device, sizes=sz, time_limit=time_limit))
 
 # %% ../nbs/08_cli.ipynb #1fe6a61c
 DEMO_SIZES = dict(zsize=16, emb_size=64, rnn_size=64, rnn_layers=1, pos_dim=8, prior_units=32, prior_lstm_size=64, prior_layers=3)

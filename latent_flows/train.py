@@ -74,6 +74,7 @@ class TrainConfig:
         checks.append(('min_lr', 0 <= self.min_lr < self.lr, f'>= 0 and below lr ({self.lr})'))
         if self.max_minutes is not None: checks.append(('max_minutes', self.max_minutes > 0, 'positive or None'))
         if self.max_steps is not None: checks.append(('max_steps', self.max_steps >= 1, '>= 1 or None'))
+        if self.max_len is not None: checks.append(('max_len', self.max_len >= 1, '>= 1 or None'))
         for name, ok, want in checks:
             if not ok: raise ValueError(f'TrainConfig.{name} must be {want}, got {getattr(self, name)!r}')
         if self.sizes.prior != self.model: self.sizes = replace(self.sizes, prior=self.model)
@@ -108,6 +109,8 @@ def preset(dataset: str, model: str, **overrides) -> TrainConfig:
                  kl_warmup_epochs=0, kl_anneal_epochs=0)   # and no KL schedule, so the lr may decay from the first epoch
         sizes.update(lstm_dropout=0.1)
     sizes.update(overrides.pop('sizes', {}) or {})
+    if sizes['kind'] != ('text' if text else 'music'):   # the emission must match the data, or the first batch fails obscurely
+        raise ValueError(f"ModelConfig.kind must be {'text' if text else 'music'!r} for {dataset}, got {sizes['kind']!r}")
     c.update(overrides)
     return TrainConfig(sizes=ModelConfig(**sizes), **c)
 
@@ -149,6 +152,9 @@ def evaluate(model, data, K: int = 30, batch_size: int = 32, device=None, chunk:
             torch.manual_seed(seed)
             return evaluate(model, data, K, batch_size, device, chunk, progress)
     model.eval(); kind = model.cfg.kind
+    if len(data) and (longest := int(data.lengths.max())) > model.cfg.max_len:   # positions and p(T) end there: no silent clamping
+        raise ValueError(f'{data.name} {data.split}: a sequence of {longest} steps is longer than the model knows ({model.cfg.max_len}, '
+                         'its max_len); drop longer sequences (lf_evaluate --max_len)')
     tot = dict(nll=0.0, rec=0.0, kl=0.0, elbo=0.0); events = 0
     for b in tqdm(make_loader(data, batch_size, shuffle=False), disable=not progress, desc='evaluate'):
         x, mask = b['x'].to(device), b['mask'].to(device)

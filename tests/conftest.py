@@ -1,4 +1,4 @@
-import os, sys
+import os, subprocess, sys
 from pathlib import Path
 import pytest
 
@@ -16,3 +16,10 @@ def console_script(name):
     path = Path(sys.executable).parent / name
     if not path.exists(): pytest.skip(f'{name} is not installed next to {sys.executable}')
     return str(path)
+
+def run(name, *args, cwd=None, ok=True, env=None):
+    "Run console script `name` as a user would; with `ok`, assert it succeeded."
+    r = subprocess.run([console_script(name), *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=600,
+                       env={**os.environ, 'MPLBACKEND': 'Agg', **(env or {})})
+    if ok: assert r.returncode == 0, f'{name} {args} failed:\n{r.stdout[-2000:]}\n{r.stderr[-3000:]}'
+    return r

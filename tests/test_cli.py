@@ -2,16 +2,10 @@
 import json, os, subprocess
 from pathlib import Path
 import pytest
-from conftest import console_script
+from conftest import console_script, run
 
 TINY = 'zsize=4,emb_size=16,rnn_size=16,rnn_layers=1,pos_dim=4,prior_units=8,prior_lstm_size=16,prior_layers=2'
 REQUIRED = {'dataset', 'model', 'split', 'nll', 'unit', 'recon', 'kl', 'K', 'epochs', 'train_wall_s', 'hardware', 'git_commit', 'seed', 'config'}
-
-def run(name, *args, cwd=None, ok=True):
-    r = subprocess.run([console_script(name), *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=600,
-                       env={**os.environ, 'MPLBACKEND': 'Agg'})
-    if ok: assert r.returncode == 0, f'{name} {args} failed:\n{r.stdout[-2000:]}\n{r.stderr[-3000:]}'
-    return r
 
 @pytest.fixture(scope='module')
 def jsb_run(shared_data, tmp_path_factory):
