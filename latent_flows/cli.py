@@ -14,7 +14,7 @@ import tempfile
 from .core import default_device, hardware_info, git_commit, seed_everything, atomic_write
 import numpy as np
 from tqdm import tqdm
-from .data import load_dataset, roll_to_midi, plot_roll, DATASETS, LOWEST_PITCH
+from .data import load_dataset, roll_to_midi, plot_roll, check_data, data_dir, DATASETS, LOWEST_PITCH
 from .model import ModelConfig, build_model
 from .train import (TrainConfig, MODELS, TrainingStopped, NonFiniteError, preset, train, evaluate, load_run, load_data,
                                  training_summary, run_config, load_checkpoint)
@@ -23,7 +23,7 @@ from . import bench
 # %% auto #0
 __all__ = ['DEMO_SIZES', 'DEMO_TEMPERATURE', 'parse_overrides', 'cli_errors', 'lf_train', 'evaluate_run', 'lf_evaluate',
            'sample_run', 'lf_sample', 'lf_bench', 'demo_weights', 'key_frequency_nll', 'roll_stats',
-           'save_demo_weights', 'load_demo_model', 'lf_demo']
+           'save_demo_weights', 'load_demo_model', 'lf_demo', 'lf_data']
 
 # %% ../nbs/08_cli.ipynb #51070f0c
 def parse_overrides(text: str | None, cls) -> dict:
@@ -350,3 +350,12 @@ def lf_demo(
           f"within MIDI 36..88 {ours['in_range']:.0%} vs {real_stats['in_range']:.0%}; "
           f"mean note length {ours['note_steps']:.1f} vs {real_stats['note_steps']:.1f} eighth notes")
     print(f'wrote {out}/sample.mid, {out}/sample.png and {out}/result.json')
+
+# %% ../nbs/08_cli.ipynb #ec7e6b98
+@call_parse
+def lf_data(
+    root: Param("data folder (default: $LATENT_FLOWS_DATA, else ~/.cache/latent_flows)", str) = None,
+):
+    "Check that every benchmark data file is there and verified, downloading the missing ones (the tests and results pages need them)."
+    with cli_errors(): paths = check_data(root)
+    print(f'{len(paths)} data files verified in {data_dir(root)}')

@@ -15,9 +15,10 @@ from .core import atomic_write
 # %% auto #0
 __all__ = ['REGISTRY', 'PTB_MAX_LEN', 'PTB_SYMBOLS', 'N_KEYS', 'LOWEST_PITCH', 'MUSIC', 'PUBLISHED_COUNTS', 'CHORALE_GRID',
            'DATASETS', 'data_dir', 'cache_dir', 'Source', 'ChecksumError', 'DownloadError', 'sha256_file', 'verify',
-           'fetch', 'read_ptb_file', 'CharVocab', 'SequenceData', 'load_ptb', 'ptb_vocab', 'pitches_to_roll',
-           'read_music_mat', 'read_music_pickle', 'load_music', 'score_to_roll', 'load_chorales', 'load_dataset',
-           'collate', 'BucketSampler', 'make_loader', 'roll_to_stream', 'roll_to_midi', 'midi_to_roll', 'plot_roll']
+           'fetch', 'check_data', 'read_ptb_file', 'CharVocab', 'SequenceData', 'load_ptb', 'ptb_vocab',
+           'pitches_to_roll', 'read_music_mat', 'read_music_pickle', 'load_music', 'score_to_roll', 'load_chorales',
+           'load_dataset', 'collate', 'BucketSampler', 'make_loader', 'roll_to_stream', 'roll_to_midi', 'midi_to_roll',
+           'plot_roll']
 
 # %% ../nbs/04_data.ipynb #c22edd1c
 def data_dir(path: str | Path | None = None) -> Path:
@@ -139,6 +140,11 @@ def fetch(name: str, root: str | Path | None = None, base_url: str | None = None
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+# %% ../nbs/04_data.ipynb #67459c0e
+def check_data(root: str | Path | None = None, progress: bool = True) -> list[Path]:
+    "Every registry file under `data_dir(root)`, verified against its sha256 and downloaded first where missing (`lf_data`)."
+    return [fetch(name, root, progress=progress) for name in REGISTRY]
 
 # %% ../nbs/04_data.ipynb #bfc7ce17
 PTB_MAX_LEN = 288

@@ -2,14 +2,18 @@ import os, subprocess, sys
 from pathlib import Path
 import pytest
 
-SHARED = Path(__file__).resolve().parents[1].parent / 'shared' / 'data'
+def pytest_sessionstart(session):
+    """The tests need the benchmark data, as the notebooks do: verified (and downloaded if missing) before any test runs, or
+    one clear message and no test at all, rather than a long run of failures."""
+    from latent_flows.data import check_data
+    try: check_data(progress=False)
+    except (OSError, ValueError) as e: pytest.exit(f'the tests need the benchmark data: {e}', returncode=2)
 
 @pytest.fixture(scope='session')
 def shared_data():
-    "The verified benchmark data beside the checkout (CI points LATENT_FLOWS_DATA there too)."
-    path = Path(os.environ.get('LATENT_FLOWS_DATA', SHARED))
-    if not (path / 'SHA256SUMS').exists(): pytest.skip(f'no shared data at {path}')
-    return path
+    "The verified benchmark data (LATENT_FLOWS_DATA, else the download folder)."
+    from latent_flows.data import data_dir
+    return data_dir()
 
 def console_script(name):
     "Path of an installed console script (the package must be installed, as the README's test command does)."

@@ -1,5 +1,5 @@
 "The console scripts end to end, as a user runs them: train -> evaluate -> sample, the benchmark, help and bad values."
-import json, os, subprocess
+import json, os, subprocess, sys, time
 from pathlib import Path
 import pytest
 from conftest import console_script, run
@@ -121,3 +121,19 @@ def test_train_says_what_it_trains_and_ends_with_json(shared_data, tmp_path):
     assert f'lf_train: AF/SCF on jsb, device cpu, budget up to 100 epochs, 1 steps, run folder {out}' in r.stderr, r.stderr
     summary = json.loads(r.stdout.strip().splitlines()[-1], parse_constant=lambda c: pytest.fail(f'{c} is not JSON'))
     assert summary['best_val'] is None and summary['steps'] == 1
+
+def test_without_the_data_offline_the_test_command_stops_at_once(tmp_path):
+    "The README's test command offline and without the data: lf_data and pytest each stop within a minute with one message naming LATENT_FLOWS_DATA."
+    env = {'LATENT_FLOWS_DATA': '', 'XDG_CACHE_HOME': str(tmp_path), 'LATENT_FLOWS_MIRROR': 'http://127.0.0.1:9'}   # nothing listens there
+    t = time.time(); r = run('lf_data', ok=False, env=env)
+    lines = r.stderr.strip().splitlines()
+    assert time.time() - t < 60 and r.returncode == 2 and len(lines) == 1 and 'LATENT_FLOWS_DATA' in lines[0], r.stderr
+    t = time.time()
+    r = subprocess.run([sys.executable, '-m', 'pytest', '-q', str(Path(__file__).parent / 'test_readme.py')], capture_output=True, text=True,
+                       cwd=tmp_path, env={**os.environ, **env}, timeout=120)
+    assert time.time() - t < 60 and r.returncode == 2, (r.returncode, r.stdout[-2000:])
+    assert 'the tests need the benchmark data' in r.stdout + r.stderr and 'LATENT_FLOWS_DATA' in r.stdout + r.stderr
+
+def test_data_check_passes_with_the_data(shared_data):
+    r = run('lf_data')
+    assert 'data files verified' in r.stdout

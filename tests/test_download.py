@@ -83,6 +83,7 @@ def test_unknown_name(tmp_path):
 
 
 def test_shared_checksums_match_registry(shared_data):
-    "The registry's checksums are the ones in the shared SHA256SUMS."
+    "The registry's checksums are the ones in the shared SHA256SUMS (where the data folder is the shared copy, which has one)."
+    if not (shared_data / 'SHA256SUMS').exists(): pytest.skip(f'{shared_data} has no SHA256SUMS (a download folder)')
     sums = dict(reversed(l.split()) for l in (shared_data / 'SHA256SUMS').read_text().splitlines() if l.strip())
     for name, src in REGISTRY.items(): assert sums['./' + name] == src.sha256, name
