@@ -14,8 +14,8 @@ from .model import ModelConfig, build_model
 
 # %% auto #0
 __all__ = ['time_call', 'write_results', 'markdown_table', 'show_table', 'results_caption', 'print_table', 'bench_nlsq',
-           'bench_flows', 'bench_lstm_steps', 'bench_sampling', 'bench_training', 'bench_positions', 'results_dir',
-           'read_results']
+           'bench_flows', 'bench_lstm_steps', 'bench_sampling', 'bench_training', 'bench_positions', 'bench_batching',
+           'results_dir', 'read_results']
 
 # %% ../nbs/07_bench.ipynb #655c7b38
 def time_call(fn, repeat: int = 3, warmup: int = 1, device=None) -> float:
@@ -170,6 +170,44 @@ def bench_positions(datasets=('jsb', 'nottingham'), model: str = 'AF/AF', steps:
         rows.append(dict(dataset=ds, model=model, batch=batch, steps=steps, **{f'{k}_s_per_step': r['seconds_per_step'] for k, r in runs.items()},
                          **{f'{k}_parameters': r['parameters'] for k, r in runs.items()},
                          onehot_over_learned=runs['onehot']['seconds_per_step'] / runs['learned']['seconds_per_step']))
+    return rows
+
+# %% ../nbs/07_bench.ipynb #a5df850a
+def bench_batching(dataset: str = 'piano', model: str = 'AF/AF', group: int = 8, groups: int = 2, device=None, sizes: dict | None = None,
+                   seed: int = 0) -> list:
+    """Seconds per optimiser step over the same `group` sequences: `group` accumulated batches of one (the paper's way for
+    piano and musedata) against one padded batch, for neighbouring lengths (`sorted`) and random ones; `groups` steps each."""
+    from dataclasses import replace
+    from latent_flows.train import preset, load_data, _sizes_for, _make_optimizer, batch_loss
+    from latent_flows.data import collate
+    device = default_device(device); rows = []
+    cfg = preset(dataset, model, loss_average='sequences', **({'sizes': sizes} if sizes else {}))
+    train_data, _ = load_data(cfg)
+    model_ = build_model(_sizes_for(cfg, train_data), train_data.lengths).to(device).train()
+    opt = _make_optimizer(cfg, model_.parameters())
+    order = torch.argsort(train_data.lengths).tolist()
+    g = torch.Generator().manual_seed(seed)
+    picks = {'sorted': [order[i * group:(i + 1) * group] for i in torch.randperm(len(order) // group, generator=g)[:groups + 1].tolist()],
+             'random': [torch.randperm(len(order), generator=g)[:group].tolist() for _ in range(groups + 1)]}
+    def step(idx, one_by_one):
+        c = replace(cfg, batch_size=1 if one_by_one else group, grad_accum=group if one_by_one else 1)
+        for part in ([[i] for i in idx] if one_by_one else [idx]):
+            b = collate([train_data.seqs[i] for i in part])
+            loss, _, _ = batch_loss(model_, b['x'].to(device), b['mask'].to(device), c, beta=1.0)
+            loss.backward()
+        torch.nn.utils.clip_grad_norm_(model_.parameters(), cfg.grad_clip); opt.step(); opt.zero_grad()
+    for kind, sets in picks.items():
+        times = {}
+        for one_by_one in (True, False):
+            step(sets[0], one_by_one)                           # warm-up
+            t = time.perf_counter()
+            for idx in sets[1:]: step(idx, one_by_one)
+            if device.type == 'cuda': torch.cuda.synchronize()
+            times[one_by_one] = (time.perf_counter() - t) / groups
+        lengths = [[int(train_data.lengths[i]) for i in idx] for idx in sets[1:]]
+        rows.append(dict(dataset=dataset, model=model, sequences=kind, group=group, steps=groups,
+                         one_by_one_s=times[True], padded_s=times[False], padded_over_one_by_one=times[False] / times[True],
+                         padding=1 - sum(map(sum, lengths)) / sum(len(l) * max(l) for l in lengths)))
     return rows
 
 # %% ../nbs/07_bench.ipynb #a0ac965b

@@ -4,26 +4,20 @@
 
 # %% ../nbs/08_cli.ipynb #81177624
 from __future__ import annotations
-import csv, importlib.resources, json, math, os, sys, time
+import csv, importlib.resources, json, math, os, sys, tempfile, time
 from contextlib import contextmanager
-from dataclasses import asdict, replace, fields
+from dataclasses import replace, fields
 from pathlib import Path
-import torch
 from fastcore.script import call_parse, Param, store_true
-import tempfile
-from .core import default_device, hardware_info, git_commit, seed_everything, atomic_write
-import numpy as np
-from tqdm import tqdm
-from .data import load_dataset, roll_to_midi, plot_roll, check_data, data_dir, DATASETS, LOWEST_PITCH
-from .model import ModelConfig, build_model
-from .train import (TrainConfig, MODELS, TrainingStopped, NonFiniteError, preset, train, evaluate, load_run, load_data,
-                                 training_summary, run_config, load_checkpoint)
-from . import bench
+# Only light imports here: each command imports PyTorch and the library inside its body, so `--help` answers at once
+# instead of after PyTorch has loaded (half a minute from a cold disk).
+DATASETS_HELP = 'ptb, jsb, nottingham, musedata, piano or chorales'   # data.DATASETS and train.MODELS, checked by a test below
+MODELS_HELP = 'AF/AF, AF/SCF, IAF/SCF, independent or lstm'
 
 # %% auto #0
-__all__ = ['DEMO_SIZES', 'DEMO_TEMPERATURE', 'parse_overrides', 'cli_errors', 'lf_train', 'evaluate_run', 'lf_evaluate',
-           'sample_run', 'lf_sample', 'lf_bench', 'demo_weights', 'key_frequency_nll', 'roll_stats',
-           'save_demo_weights', 'load_demo_model', 'lf_demo', 'lf_data']
+__all__ = ['DATASETS_HELP', 'MODELS_HELP', 'DEMO_SIZES', 'DEMO_TEMPERATURE', 'parse_overrides', 'cli_errors', 'lf_train',
+           'evaluate_run', 'lf_evaluate', 'sample_run', 'lf_sample', 'lf_bench', 'demo_weights', 'key_frequency_nll',
+           'roll_stats', 'save_demo_weights', 'load_demo_model', 'lf_demo', 'lf_data']
 
 # %% ../nbs/08_cli.ipynb #51070f0c
 def parse_overrides(text: str | None, cls) -> dict:
@@ -58,6 +52,7 @@ def cli_errors():
     try: yield
     except (SystemExit, KeyboardInterrupt): raise
     except Exception as e:
+        from latent_flows.train import NonFiniteError
         if os.environ.get('LATENT_FLOWS_DEBUG'): raise
         if isinstance(e, OSError) and e.filename: msg = f'{e.filename}: {e.strerror or e}'   # a full or read-only disk, a missing file
         elif isinstance(e, (ValueError, OSError, KeyError, NonFiniteError)): msg = str(e).strip("'\"")
@@ -69,8 +64,8 @@ def _positive(name: str, value, minimum=1):
 
 @call_parse
 def lf_train(
-    dataset: Param(f"data set: one of {', '.join(DATASETS)} (default chorales; with --resume alone, the run's)", str) = None,
-    model: Param(f"model: one of {', '.join(MODELS)} (default AF/AF; with --resume alone, the run's)", str) = None,
+    dataset: Param(f"data set: {DATASETS_HELP} (default chorales; with --resume alone, the run's)", str) = None,
+    model: Param(f"model: {MODELS_HELP} (default AF/AF; with --resume alone, the run's)", str) = None,
     out: Param("run folder (config.json, checkpoints last.pt / best.pt, metrics.csv, tb/)", str) = 'runs/run',
     epochs: Param("maximum number of epochs (default: the preset's, 100)", int) = None,
     minutes: Param("wall-clock budget for training in minutes, summed over resumed sittings (default: none)", float) = None,
@@ -85,6 +80,9 @@ def lf_train(
     quiet: Param("no progress bar", store_true) = False,
 ):
     "Train a latent-flow model or the LSTM baseline with the paper's preset for (dataset, model). Launch with torchrun for several GPUs."
+    from latent_flows.core import default_device
+    from latent_flows.model import ModelConfig
+    from latent_flows.train import TrainConfig, TrainingStopped, preset, train, run_config
     with cli_errors():
         over = parse_overrides(set, TrainConfig)
         options = dict(epochs=epochs, max_minutes=minutes, batch_size=batch_size, lr=lr, seed=seed if seed != 0 else None, device=device)
@@ -113,6 +111,10 @@ def lf_train(
 def evaluate_run(run: str, split: str = 'test', K: int | None = None, which: str = 'best', device=None, max_len: int | None = -1,
                  limit: int | None = None, progress: bool = True, seed: int = 0) -> dict:
     "Evaluate the run in folder `run` on `split`; returns the results record. `max_len=-1`: the preset's filtering (PTB: 288); `limit`: a fixed random subset of that many sequences; `seed`: the importance samples' (so a rerun gives the same number)."
+    import torch
+    from latent_flows.core import hardware_info, git_commit
+    from latent_flows.data import load_dataset
+    from latent_flows.train import load_run, training_summary, evaluate
     model, cfg, vocab = load_run(run, which, device)
     summary = training_summary(run, model.cfg)   # for an unfinished run, built from last.pt: budget.stopped_by 'unfinished'
     metrics = Path(run) / 'metrics.csv'
@@ -155,6 +157,7 @@ def lf_evaluate(
     seed: Param("random seed of the importance samples", int) = 0,
 ):
     "Evaluate a trained run the way the paper reports it and write a results JSON."
+    from latent_flows.core import default_device, atomic_write
     _positive('limit', limit); _positive('K', K)
     with cli_errors():
         default_device(device)
@@ -169,6 +172,8 @@ def lf_evaluate(
 # %% ../nbs/08_cli.ipynb #d83a7977
 def sample_run(run: str, batch: int = 4, length: int | None = None, temperature: float = 1.0, seed: int = 0, device=None):
     "Samples from a trained run: a list of strings (text) or of (T, 88) rolls (music)."
+    from latent_flows.core import seed_everything
+    from latent_flows.train import load_run
     model, cfg, vocab = load_run(run, 'best', device)
     if length is not None and length > model.cfg.max_len:   # the position embeddings and the length model end there
         raise ValueError(f'length {length} is beyond the longest sequence this model knows ({model.cfg.max_len} steps, its max_len)')
@@ -189,6 +194,8 @@ def lf_sample(
     device: Param("cpu, cuda or cuda:N", str) = None,
 ):
     "Generate samples from a trained run."
+    from latent_flows.core import default_device
+    from latent_flows.data import roll_to_midi, plot_roll
     _positive('batch', batch); _positive('length', length)
     if not temperature > 0: _fail(f'--temperature must be > 0, got {temperature}')
     with cli_errors():
@@ -210,15 +217,18 @@ def lf_sample(
 # %% ../nbs/08_cli.ipynb #deabcc0f
 @call_parse
 def lf_bench(
-    suite: Param("nlsq, flows, lstm_steps, sampling, training or positions", str) = 'sampling',
+    suite: Param("nlsq, flows, lstm_steps, sampling, training, positions or batching", str) = 'sampling',
     device: Param("cpu, cuda or cuda:N", str) = None,
     lengths: Param("comma-separated sequence lengths (flows, sampling)", str) = None,
     batches: Param("comma-separated batch sizes (sampling)", str) = '1,64',
-    sizes: Param("model size overrides, e.g. zsize=8,rnn_size=32 (sampling, training, positions)", str) = None,
+    sizes: Param("model size overrides, e.g. zsize=8,rnn_size=32 (sampling, training, positions, batching)", str) = None,
     out_dir: Param("folder for the results JSON", str) = 'results',
     time_limit: Param("sampling: skip a model's longer lengths once one batch takes more seconds than this", float) = None,
 ):
     "Run a benchmark, print its table and write results/bench_<suite>_<device>.json."
+    from latent_flows.core import default_device
+    from latent_flows.model import ModelConfig
+    from latent_flows import bench
     def ints(text, name):
         try: vals = tuple(int(v) for v in text.split(','))
         except ValueError: _fail(f'--{name}: expected comma-separated whole numbers, got {text!r}')
@@ -233,7 +243,8 @@ def lf_bench(
         elif suite == 'lstm_steps': rows = bench.bench_lstm_steps(device=device)
         elif suite == 'training': rows = bench.bench_training(device=device, sizes=sz)
         elif suite == 'positions': rows = bench.bench_positions(device=device, sizes=sz)
-        else: raise ValueError(f"suite must be nlsq, flows, lstm_steps, sampling, training or positions, got {suite!r}")
+        elif suite == 'batching': rows = bench.bench_batching(device=device, sizes=sz)
+        else: raise ValueError(f"suite must be nlsq, flows, lstm_steps, sampling, training, positions or batching, got {suite!r}")
         bench.print_table(rows)
         print('->', bench.write_results(suite, rows, out_dir, device, sizes=sz, time_limit=time_limit))
 
@@ -251,6 +262,7 @@ def demo_weights() -> Path:
 def key_frequency_nll(train, data, length_model) -> float:
     """Test NLL (nats/step, per T+1 like our models) of the weakest sensible model of music: every key sounds independently
     with its training frequency (add-one smoothed), and the length comes from `length_model`, as in our models."""
+    import torch
     rolls = torch.cat([s.float() for s in train.seqs])
     p = (rolls.sum(0) + 1) / (len(rolls) + 2)
     nats = sum(-(s.float() @ p.log() + (1 - s.float()) @ (1 - p).log()).sum() - length_model.log_prob(torch.tensor(len(s)))
@@ -259,6 +271,8 @@ def key_frequency_nll(train, data, length_model) -> float:
 
 def roll_stats(rolls) -> dict:
     "Notes sounding at once (mean over steps), the share of sounding notes within MIDI 36..88, and mean note length in steps."
+    import numpy as np
+    from latent_flows.data import LOWEST_PITCH
     rolls = [np.asarray(r) for r in rolls]
     steps = np.concatenate(rolls)
     pitches = np.nonzero(steps)[1] + LOWEST_PITCH
@@ -269,6 +283,10 @@ def roll_stats(rolls) -> dict:
 
 def save_demo_weights(run_dir, path=None, K: int = 30) -> dict:
     "Pack run `run_dir`'s best.pt in float16 with its record and the test NLL these very weights score; returns the record."
+    import torch
+    from latent_flows.core import atomic_write
+    from latent_flows.data import load_dataset
+    from latent_flows.train import load_checkpoint, training_summary, evaluate
     ck = load_checkpoint(Path(run_dir) / 'best.pt')
     state = {k: v.half() if v.is_floating_point() else v for k, v in ck['model'].items()}
     summary = training_summary(run_dir)
@@ -282,6 +300,8 @@ def save_demo_weights(run_dir, path=None, K: int = 30) -> dict:
     return meta
 
 def _demo_model(ck: dict, device):
+    import torch
+    from latent_flows.model import ModelConfig, build_model
     sizes = ModelConfig.from_dict(ck['sizes'])
     model = build_model(sizes, torch.ones(1, dtype=torch.long))     # p(T) is a buffer: the state dict brings the real one
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ck['model'].items()})
@@ -289,6 +309,8 @@ def _demo_model(ck: dict, device):
 
 def load_demo_model(path=None, device=None):
     "(model, record) of the shipped chorale model: float16 weights computed in float32."
+    from latent_flows.core import default_device
+    from latent_flows.train import load_checkpoint
     ck = load_checkpoint(path or demo_weights())
     return _demo_model(ck, default_device(device)), {k: v for k, v in ck.items() if k != 'model'}
 
@@ -303,6 +325,11 @@ def lf_demo(
 ):
     """Sample a four-part chorale from a latent flow trained on music21's Bach chorales (shipped with the package, or trained
     now with --minutes), score it on the test split against a per-key frequency baseline, and write sample.mid and sample.png."""
+    import numpy as np
+    from tqdm import tqdm
+    from latent_flows.core import default_device, seed_everything, atomic_write
+    from latent_flows.data import load_dataset, roll_to_midi, plot_roll
+    from latent_flows.train import preset, train, load_run, evaluate
     import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
     _positive('length', length)
     if not temperature > 0: _fail(f'--temperature must be > 0, got {temperature}')
@@ -357,5 +384,6 @@ def lf_data(
     root: Param("data folder (default: $LATENT_FLOWS_DATA, else ~/.cache/latent_flows)", str) = None,
 ):
     "Check that every benchmark data file is there and verified, downloading the missing ones (the tests and results pages need them)."
+    from latent_flows.data import check_data, data_dir
     with cli_errors(): paths = check_data(root)
     print(f'{len(paths)} data files verified in {data_dir(root)}')

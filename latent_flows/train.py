@@ -20,8 +20,8 @@ from .flows import PRIORS
 # %% auto #0
 __all__ = ['MODELS', 'RUN_FILES', 'FREE_FIELDS', 'MAX_SKIPPED_SHARE', 'TrainConfig', 'preset', 'kl_weight', 'save_atomic',
            'load_checkpoint', 'dist_info', 'evaluate', 'NonFiniteError', 'TrainingStopped', 'stop_signals', 'load_data',
-           'validation_seed', 'config_changes', 'run_files', 'resume_command', 'run_config', 'train', 'saved_state',
-           'run_summary', 'load_run', 'training_summary']
+           'validation_seed', 'config_changes', 'run_files', 'resume_command', 'run_config', 'batch_loss', 'train',
+           'saved_state', 'run_summary', 'load_run', 'training_summary']
 
 # %% ../nbs/06_train.ipynb #b5f2152c
 MODELS = PRIORS + ('lstm',)
@@ -280,6 +280,18 @@ def _open_run(run_dir: Path, cfg: TrainConfig, resume) -> dict | None:
         raise FileExistsError(f"{run_dir} already holds a run ({', '.join(present)}); continue it with `{resume_command(run_dir)}`, or use a new folder")
     return None
 
+def batch_loss(model, x, mask, cfg: TrainConfig, beta: float, events=None, world: int = 1):
+    """(loss, model outputs, per-sequence objective) of one micro-batch: the objective rec - beta KL + log p(T) (the KL not
+    below `free_bits`), averaged as `cfg.loss_average` says and divided by `grad_accum`, so that the gradients of a step's
+    micro-batches add up to the step's. `events`: the global batch's events (DDP; default: this batch's)."""
+    out = model(x, mask, n_samples=cfg.elbo_samples, kl_weight=beta)
+    kl_pen = out['kl'] if cfg.free_bits == 0 else torch.clamp(out['kl'], min=cfg.free_bits * mask.sum(1))
+    objective = out['rec'] - beta * kl_pen + out['log_pT']
+    events = n_events(mask).float() if events is None else events
+    loss = (-objective.sum() / events * world if cfg.loss_average == 'events'   # DDP averages over ranks: undo it
+            else -(objective / n_events(mask, per_sequence=True)).mean())
+    return loss / cfg.grad_accum, out, objective
+
 def _nothing_left(st: dict, cfg: TrainConfig) -> str | None:
     "Why a run in state `st` has nothing left to train under `cfg` ('epochs', 'min_lr' or 'budget'), or None."
     if st['epoch'] >= cfg.epochs: return 'epochs'
@@ -358,11 +370,7 @@ def train(cfg: TrainConfig, run_dir, resume: bool | str = False, progress: bool 
                 events = local_events.clone()
                 if world > 1: dist.all_reduce(events)           # normalise by the global batch's events
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.amp):
-                    out = ddp(x, mask, n_samples=cfg.elbo_samples, kl_weight=beta)
-                    kl_pen = out['kl'] if cfg.free_bits == 0 else torch.clamp(out['kl'], min=cfg.free_bits * mask.sum(1))
-                    objective = out['rec'] - beta * kl_pen + out['log_pT']
-                    loss = (-objective.sum() / events * world if cfg.loss_average == 'events'   # DDP averages over ranks: undo it
-                            else -(objective / n_events(mask, per_sequence=True)).mean()) / cfg.grad_accum
+                    loss, out, objective = batch_loss(ddp, x, mask, cfg, beta, events, world)
                 if torch.isfinite(loss): loss.backward()
                 last_micro = (i + 1) % cfg.grad_accum == 0 or i + 1 == n_batches
                 if last_micro:

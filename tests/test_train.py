@@ -239,3 +239,27 @@ def test_fresh_validation_noise_is_new_each_epoch_and_repeats_on_resume(shared_d
     train(cfg, tmp_path / 'resumed', resume=True, **quiet)
     assert len(set(vals(tmp_path / 'straight'))) == 3, vals(tmp_path / 'straight')
     assert vals(tmp_path / 'resumed') == vals(tmp_path / 'straight')
+
+
+def test_one_padded_batch_has_the_gradient_of_accumulated_batches_of_one(shared_data, monkeypatch):
+    """The paper's piano and musedata setting, 8 accumulated batches of one with each sequence's objective over its own length,
+    and one padded batch of the same sequences with loss_average='sequences' have the same gradient (the noise fixed: the
+    posterior mean; dropout off), which is what lets lf_bench --suite batching compare their speed alone."""
+    from latent_flows.train import batch_loss, load_data, _sizes_for
+    from latent_flows.data import collate
+    from latent_flows.model import build_model
+    monkeypatch.setattr(torch, 'randn_like', lambda t, **k: torch.zeros_like(t))
+    cfg = _cfg('AF/AF', loss_average='sequences')
+    data, _ = load_data(cfg)
+    torch.manual_seed(0)
+    model = build_model(_sizes_for(cfg, data), data.lengths).eval()
+    seqs = [data.seqs[i] for i in (0, 5, 17, 40)]                  # four different lengths
+    assert len({len(s) for s in seqs}) == 4
+    def grads(parts, accum):
+        model.zero_grad()
+        for part in parts:
+            b = collate(part)
+            batch_loss(model, b['x'], b['mask'], replace(cfg, grad_accum=accum), beta=0.5)[0].backward()
+        return [p.grad.clone() for p in model.parameters()]
+    one_by_one, padded = grads([[s] for s in seqs], 4), grads([seqs], 1)
+    for a, b in zip(one_by_one, padded): torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
