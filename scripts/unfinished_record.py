@@ -1,0 +1,27 @@
+"""Write the `unfinished` record of a long run that is still training (results/music/unfinished/<dataset>_<model>.json): its
+epochs and hours so far, the last epoch's validation bound and learning rate, its config, machine and code. Notebook 09
+shows these records in its runs-in-progress table.
+
+    python scripts/unfinished_record.py RUN_DIR "COMMAND THAT CONTINUES IT" [NOTE]
+"""
+import csv, datetime, json, sys
+from pathlib import Path
+from latent_flows.train import training_summary
+
+def record(run_dir: Path, command: str, note: str = '') -> dict:
+    s = training_summary(run_dir)
+    rows = list(csv.DictReader((run_dir / 'metrics.csv').read_text().splitlines())) if (run_dir / 'metrics.csv').exists() else []
+    last = {k: float(rows[-1][k]) if k != 'epoch' else int(rows[-1][k]) for k in ('epoch', 'kl_weight', 'val_elbo_nll', 'lr')} if rows else None
+    cfg = s['config']
+    return dict(dataset=cfg['dataset'], model=cfg['model'], status='unfinished', command=command,
+                run_dir=f"{str(run_dir).replace(str(Path.home()), '~')} (outside the work tree, resumed by rerunning the command)",
+                epochs_done=s['epochs_done'], steps=s['steps'], train_hours=round(s['train_wall_s'] / 3600, 2), stopped_by=s['stopped_by'],
+                last_epoch=last, config=cfg, hardware=s['hardware'], git_commit=s['git_commit'],
+                recorded=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'), note=note)
+
+if __name__ == '__main__':
+    run_dir, command, note = Path(sys.argv[1]).expanduser(), sys.argv[2], (sys.argv[3] if len(sys.argv) > 3 else '')
+    rec = record(run_dir, command, note)
+    out = Path(__file__).resolve().parents[1] / 'results' / 'music' / 'unfinished' / f"{rec['dataset']}_{rec['model'].replace('/', '-')}.json"
+    out.parent.mkdir(parents=True, exist_ok=True); out.write_text(json.dumps(rec, indent=1))
+    print(f"{out}: {rec['epochs_done']} epochs, {rec['train_hours']} h, last epoch {rec['last_epoch']}")
