@@ -345,9 +345,14 @@ def train(cfg: TrainConfig, run_dir, resume: bool | str = False, progress: bool 
                                   config=cfg.to_dict(), sizes=asdict(sizes), vocab=vocab), last)
         saved = copy.deepcopy(st)
 
-    def out_of_budget():
+    step_clock = dict(start=None, seconds=0.0, steps=0)   # this sitting's optimiser steps: how long one takes
+
+    def out_of_budget(ahead: bool = False):
+        "The budget is spent; with `ahead`, before a step: or the step about to start would overrun the minutes (a PTB step takes ~1.5 min on a CPU)."
         st['wall_s'] = wall0 + time.time() - t_start
-        return (cfg.max_minutes is not None and st['wall_s'] > 60 * cfg.max_minutes) or (cfg.max_steps is not None and st['step'] >= cfg.max_steps)
+        next_step = step_clock['seconds'] / step_clock['steps'] if ahead and step_clock['steps'] else 0.0
+        return ((cfg.max_minutes is not None and st['wall_s'] + next_step > 60 * cfg.max_minutes)
+                or (cfg.max_steps is not None and st['step'] >= cfg.max_steps))
 
     # SIGTERM (a scheduler, the end of a session) and Ctrl-C stop the run at its next optimiser step, after a checkpoint,
     # instead of losing the steps since the last one. One process only: the ranks of a DDP run would stop at different steps.
@@ -362,8 +367,9 @@ def train(cfg: TrainConfig, run_dir, resume: bool | str = False, progress: bool 
             bar = tqdm(total=n_batches, initial=st['batch'], disable=not (progress and main), desc=f"epoch {st['epoch']}", leave=False)
             for i, b in enumerate(loader):
                 if i < st['batch']: continue                     # resuming inside an epoch: same order, skip what is done
-                if i % cfg.grad_accum == 0 and out_of_budget():   # before a step too: a run resumed with its budget spent trains nothing
-                    stop_reason = 'budget'; break
+                if i % cfg.grad_accum == 0:                      # before a step too: a run resumed with its budget spent trains nothing
+                    if out_of_budget(ahead=True): stop_reason = 'budget'; break
+                    step_clock['start'] = time.time()
                 x, mask = b['x'].to(device), b['mask'].to(device)
                 beta = kl_weight(st['epoch'] + i / n_batches, cfg)
                 local_events = n_events(mask).float()
@@ -388,6 +394,8 @@ def train(cfg: TrainConfig, run_dir, resume: bool | str = False, progress: bool 
                     else:
                         opt.step(); bad_run = 0
                     opt.zero_grad(set_to_none=True); st['step'] += 1; stepped = True
+                    if step_clock['start'] is not None:
+                        step_clock['seconds'] += time.time() - step_clock['start']; step_clock['steps'] += 1
                 if torch.isfinite(loss):
                     sums['loss'] -= objective.detach().sum().item(); sums['rec'] -= out['rec'].detach().sum().item()
                     sums['kl'] += out['kl'].detach().sum().item(); sums['events'] += local_events.item()

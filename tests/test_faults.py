@@ -247,3 +247,14 @@ def test_evaluating_sequences_longer_than_the_model_is_an_error(tiny_run):
     model, cfg, _ = T.load_run(tiny_run)
     data = load_dataset('jsb', 'test'); data.seqs = [torch.zeros(model.cfg.max_len + 1, 88, dtype=torch.uint8)]
     with pytest.raises(ValueError, match='longer than the model knows'): T.evaluate(model, data, K=1)
+
+def test_a_step_that_would_overrun_the_minutes_is_not_started(shared_data, tmp_path, monkeypatch):
+    "With --minutes, training stops before a step that its measured step time says would end past the budget."
+    import time as _time
+    clock = {'t': 1000.0}
+    monkeypatch.setattr(T.time, 'time', lambda: clock['t'])
+    orig = T.batch_loss
+    def slow(*a, **k): clock['t'] += 25.0; return orig(*a, **k)   # every step takes 25 s of (fake) wall time
+    monkeypatch.setattr(T, 'batch_loss', slow)
+    s = train(_cfg(max_minutes=1.0), tmp_path / 'run', **quiet)    # 60 s: two steps (50 s) fit, a third would end at 75 s
+    assert s['steps'] == 2 and s['stopped_by'] == 'budget' and s['train_wall_s'] <= 60, s
