@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_cli.ipynb #81177624
 from __future__ import annotations
-import csv, importlib.resources, json, math, os, sys, tempfile, time
+import csv, importlib.resources, json, math, os, shutil, sys, tempfile, time
 from contextlib import contextmanager
 from dataclasses import replace, fields
 from pathlib import Path
@@ -189,19 +189,39 @@ def lf_sample(
     batch: Param("number of samples", int) = 4,
     length: Param("length of every sample (default: drawn from p(T))", int) = None,
     out: Param("text: a file (default: stdout); music: a folder for sample_i.mid and .png", str) = None,
-    temperature: Param("scale of the prior's noise", float) = 1.0,
+    temperature: Param("scale of the prior's noise (default 1); with --vary, how far from the piece: 0 (itself) to 1 (default 0.5)", float) = None,
     seed: Param("random seed", int) = 0,
     device: Param("cpu, cuda or cuda:N", str) = None,
+    interpolate: Param("two MIDI files (music) or two sentences (text): walk between them through the prior's noise", str, nargs=2) = None,
+    vary: Param("a MIDI file (music) or a sentence (text): --batch variations of it", str) = None,
+    steps: Param("with --interpolate: steps of the walk, both ends included", int) = 5,
 ):
-    "Generate samples from a trained run."
+    "Generate samples from a trained run, or walk between two pieces or sentences (--interpolate), or vary one (--vary)."
     from latent_flows.core import default_device
     from latent_flows.data import roll_to_midi, plot_roll
     _positive('batch', batch); _positive('length', length)
-    if not temperature > 0: _fail(f'--temperature must be > 0, got {temperature}')
+    if interpolate and vary: _fail('give --interpolate or --vary, not both')
+    if steps < 2: _fail(f'--steps must be >= 2 (the two ends), got {steps}')
+    if temperature is not None and not (0 <= temperature <= 1 if vary else temperature > 0):
+        _fail(f"--temperature must be {'in [0, 1] with --vary' if vary else '> 0'}, got {temperature}")
     with cli_errors():
         default_device(device)
         if out: _check_writable(Path(out).parent)
-        samples = sample_run(run, batch, length, temperature, seed, device)
+        if interpolate or vary:
+            from latent_flows.latent import walk_run
+            samples, _ = walk_run(run, *(interpolate or [vary]), steps=steps, n=batch,
+                                  t=0.5 if temperature is None else temperature, seed=seed, device=device)
+        else: samples = sample_run(run, batch, length, 1.0 if temperature is None else temperature, seed, device)
+    if (interpolate or vary) and not isinstance(samples[0], str):   # music: the whole walk in one MIDI file and one picture
+        import numpy as np, matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
+        name = 'walk' if interpolate else 'variations'; folder = Path(out or 'samples'); folder.mkdir(parents=True, exist_ok=True)
+        gap = np.zeros((4, samples[0].shape[1]), np.uint8)          # half a bar of rest between the pieces
+        roll_to_midi(np.concatenate([p for s in samples for p in (s, gap)][:-1]), folder / f'{name}.mid')
+        fig, axes = plt.subplots(1, len(samples), figsize=(3 * len(samples), 3), sharey=True, squeeze=False)
+        for i, (ax, s) in enumerate(zip(axes[0], samples)):
+            plot_roll(s, ax, f's = {i / (len(samples) - 1):.2f}' if interpolate else f'variation {i}')
+        fig.tight_layout(); fig.savefig(folder / f'{name}.png', dpi=100); plt.close(fig)
+        print(f'{len(samples)} pieces -> {folder}/{name}.mid, {folder}/{name}.png'); return
     if isinstance(samples[0], str):
         text = '\n'.join(samples) + '\n'
         if out: Path(out).write_text(text); print(f'{len(samples)} samples -> {out}')
@@ -359,6 +379,9 @@ def lf_demo(
         roll = x[0].cpu().numpy().astype(np.uint8)
         roll_to_midi(roll, out / 'sample.mid')
         real = test.seqs[0][:length].numpy()
+        roll_to_midi(real, out / 'real.mid')
+        if not minutes:   # the shipped model as a run folder, for lf_sample (--interpolate, --vary) and lf_evaluate
+            (out / 'model').mkdir(exist_ok=True); shutil.copy(demo_weights(), out / 'model' / 'best.pt')
         fig, ax = plt.subplots(2, 1, figsize=(10, 6), sharex=True)
         plot_roll(real, ax[0], 'a real chorale (test split)')
         plot_roll(roll, ax[1], f'sampled by AF/SCF, prior temperature {temperature:g} ({what})')
@@ -376,7 +399,9 @@ def lf_demo(
     print(f"sample vs the real chorales: notes at once {ours['notes_at_once']:.1f} vs {real_stats['notes_at_once']:.1f}; "
           f"within MIDI 36..88 {ours['in_range']:.0%} vs {real_stats['in_range']:.0%}; "
           f"mean note length {ours['note_steps']:.1f} vs {real_stats['note_steps']:.1f} eighth notes")
-    print(f'wrote {out}/sample.mid, {out}/sample.png and {out}/result.json')
+    print(f'wrote {out}/sample.mid, {out}/sample.png, {out}/real.mid and {out}/result.json')
+    model_dir = out / ('run' if minutes else 'model')
+    print(f'walk from the real chorale to the sample through the latent space: lf_sample {model_dir} --interpolate {out}/real.mid {out}/sample.mid --out {out}')
 
 # %% ../nbs/08_cli.ipynb #ec7e6b98
 @call_parse

@@ -127,12 +127,14 @@ class Emission(nn.Module):
         out = self.hidden(torch.cat([fwd, bwd, z], -1))   # no nonlinearity here, as in the reference: the emission stays weak
         w = self.embed.weight if self.cfg.kind == 'text' else self.embed.weight.t()   # (V, emb)
         return F.linear(out, w, self.bias)
+    def step_log_probs(self, x, z, mask):
+        "log p(x_t | z) per step, shape (B, T) (padded steps: whatever the padding scores; mask them)."
+        logits = self.logits(z, mask)
+        if self.cfg.kind == 'text': return -F.cross_entropy(logits.transpose(1, 2), x, reduction='none')
+        return -F.binary_cross_entropy_with_logits(logits, x, reduction='none').sum(-1)
     def log_prob(self, x, z, mask):
         "log p(x | z) per sequence."
-        logits = self.logits(z, mask)
-        if self.cfg.kind == 'text': lp = -F.cross_entropy(logits.transpose(1, 2), x, reduction='none')
-        else: lp = -F.binary_cross_entropy_with_logits(logits, x, reduction='none').sum(-1)
-        return masked_sum(lp, mask)
+        return masked_sum(self.step_log_probs(x, z, mask), mask)
     def sample(self, z, mask, greedy=False):
         logits = self.logits(z, mask)
         if self.cfg.kind == 'text':

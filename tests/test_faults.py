@@ -258,3 +258,14 @@ def test_a_step_that_would_overrun_the_minutes_is_not_started(shared_data, tmp_p
     monkeypatch.setattr(T, 'batch_loss', slow)
     s = train(_cfg(max_minutes=1.0), tmp_path / 'run', **quiet)    # 60 s: two steps (50 s) fit, a third would end at 75 s
     assert s['steps'] == 2 and s['stopped_by'] == 'budget' and s['train_wall_s'] <= 60, s
+
+def test_demo_into_a_folder_of_another_run_is_one_line(shared_data, tmp_path):
+    train(_cfg(max_steps=1), tmp_path / 'demo' / 'run', **quiet)   # a JSB run where lf_demo --minutes keeps its own
+    before = _files(tmp_path / 'demo' / 'run')
+    r = run('lf_demo', '--out', tmp_path / 'demo', '--minutes', '0.05', ok=False)
+    _one_line_error(r, 'different config', status=2)
+    assert _files(tmp_path / 'demo' / 'run') == before
+
+def test_changing_only_checkpoint_every_on_resume_is_not_a_different_config(shared_data, tmp_path):
+    train(_cfg(max_steps=2, checkpoint_every=100), tmp_path / 'run', **quiet)
+    assert train(_cfg(max_steps=3, checkpoint_every=1), tmp_path / 'run', resume=True, **quiet)['steps'] == 3
