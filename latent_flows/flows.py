@@ -5,6 +5,7 @@
 # %% ../nbs/03_flows.ipynb #31e597a8
 from __future__ import annotations
 import itertools, math
+from contextlib import contextmanager
 import torch
 from torch import nn
 import torch.nn.functional as F
@@ -12,9 +13,9 @@ from .core import masked_sum, std_normal_log_prob, lengths_to_mask
 from .scalar import Affine, NLSq, push
 
 # %% auto #0
-__all__ = ['POSITION_KINDS', 'PRIORS', 'MaskedLinear', 'MADE', 'make_transform', 'HiddenAF', 'SCF', 'FlowStack', 'hidden_stack',
-           'lstm_cell', 'lstm_steps', 'TimeFlow', 'AF', 'IAF', 'position_std', 'PositionFeatures', 'FlowPrior',
-           'build_prior']
+__all__ = ['POSITION_KINDS', 'PRIORS', 'MaskedLinear', 'MADE', 'make_transform', 'HiddenAF', 'eager_serial', 'SCF', 'FlowStack',
+           'hidden_stack', 'lstm_cell', 'lstm_steps', 'TimeFlow', 'AF', 'IAF', 'position_std', 'PositionFeatures',
+           'FlowPrior', 'build_prior']
 
 # %% ../nbs/03_flows.ipynb #291bf5a8
 def _masked(x, y, logdet, mask):
@@ -51,15 +52,25 @@ class MADE(nn.Module):
         if self.ctx_out is not None: nn.init.zeros_(self.ctx_out.weight)
         self.register_buffer('order', deg_in.argsort())   # the dimension to solve at each serial step
 
-    def forward(self, x, context=None):
-        h = x
-        for i, layer in enumerate(self.hidden):
-            h = layer(h)
-            if i == 0 and self.ctx_h is not None: h = h + self.ctx_h(context)
-            h = torch.relu(h)
-        out = self.out(h)
-        if self.ctx_out is not None: out = out + self.ctx_out(context)
-        return out.unflatten(-1, (self.dim, self.n_params))
+    def forward(self, x, context=None): return self.frozen(context)(x)
+
+    def frozen(self, context=None):
+        """The network as a function of `x` alone for a fixed `context`: the masked weights and the context's terms are
+        computed once, which is what serial sampling needs (one pass per dimension, the context unchanged)."""
+        layers = [(l.weight * l.mask, l.bias) for l in self.hidden]
+        out_w, out_b = self.out.weight * self.out.mask, self.out.bias
+        ctx_h = self.ctx_h(context) if self.ctx_h is not None else None
+        ctx_out = self.ctx_out(context) if self.ctx_out is not None else None
+        def net(x):
+            h = x
+            for i, (w, b) in enumerate(layers):
+                h = F.linear(h, w, b)
+                if i == 0 and ctx_h is not None: h = h + ctx_h
+                h = torch.relu(h)
+            out = F.linear(h, out_w, out_b)
+            if ctx_out is not None: out = out + ctx_out
+            return out.unflatten(-1, (self.dim, self.n_params))
+        return net
 
 # %% ../nbs/03_flows.ipynb #8b3fe3a4
 def make_transform(name: str) -> nn.Module:
@@ -84,12 +95,25 @@ class HiddenAF(nn.Module):
 
     def forward(self, eps, mask=None, context=None):
         z, ld = torch.zeros_like(eps), torch.zeros_like(eps)
-        for j in self.made.order.tolist():     # z_j needs z_<j: one MADE pass per dimension
-            raw = self.made(z, context)[..., j, :]
+        # z_j needs z_<j: one MADE pass per dimension, with what does not change between them (masked weights, the
+        # context's terms) computed once; the reference path (`eager_serial`) recomputes everything in every pass
+        made = (lambda x: self.made(x, context)) if _EAGER_SERIAL[0] else self.made.frozen(context)
+        grad = torch.is_grad_enabled()
+        for j in self.made.order.tolist():
+            raw = made(z)[..., j, :]
             zj, ldj = push(self.transform, eps[..., j], raw, explicit=self.explicit_sample)
-            z, ld = z.clone(), ld.clone()        # out of place for autograd: the MADE graph holds the old z
+            if grad or _EAGER_SERIAL[0]: z, ld = z.clone(), ld.clone()   # out of place for autograd: the MADE graph holds the old z
             z[..., j], ld[..., j] = zj, ldj
         return _masked(eps, z, ld, mask)
+
+_EAGER_SERIAL = [False]
+
+@contextmanager
+def eager_serial():
+    "Within the block the serial directions run their reference code: every pass computed in full (tests and benchmarks compare)."
+    _EAGER_SERIAL[0] = True
+    try: yield
+    finally: _EAGER_SERIAL[0] = False
 
 def _explicit_sample(explicit: str) -> bool:
     if explicit not in ('density', 'sample'): raise ValueError(f"explicit must be 'density' or 'sample', got {explicit!r}")
