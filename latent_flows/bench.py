@@ -15,7 +15,7 @@ from .model import ModelConfig, build_model
 # %% auto #0
 __all__ = ['time_call', 'write_results', 'markdown_table', 'show_table', 'results_caption', 'print_table', 'bench_nlsq',
            'bench_flows', 'bench_lstm_steps', 'bench_sampling', 'bench_training', 'bench_positions', 'bench_batching',
-           'results_dir', 'read_results']
+           'bench_projection', 'results_dir', 'read_results']
 
 # %% ../nbs/07_bench.ipynb #655c7b38
 def time_call(fn, repeat: int = 3, warmup: int = 1, device=None) -> float:
@@ -208,6 +208,37 @@ def bench_batching(dataset: str = 'piano', model: str = 'AF/AF', group: int = 8,
         rows.append(dict(dataset=dataset, model=model, sequences=kind, group=group, steps=groups,
                          one_by_one_s=times[True], padded_s=times[False], padded_over_one_by_one=times[False] / times[True],
                          padding=1 - sum(map(sum, lengths)) / sum(len(l) * max(l) for l in lengths)))
+    return rows
+
+# %% ../nbs/07_bench.ipynb #71f3ae2b
+def bench_projection(dataset: str = 'ptb', models=PRIORS + ('lstm',), steps: int = 2, device=None, sizes: dict | None = None,
+                     seed: int = 0) -> list:
+    "Per model: measured seconds per optimiser step with `dataset`'s preset on `device`, and the projected hours per epoch and per full run."
+    from latent_flows.train import preset, load_data, _sizes_for, _make_optimizer, batch_loss
+    from latent_flows.data import make_loader
+    device = default_device(device); rows = []
+    for m in models:
+        cfg = preset(dataset, m, seed=seed, **({'sizes': sizes} if sizes else {}))
+        train_data, _ = load_data(cfg)
+        model = build_model(_sizes_for(cfg, train_data), train_data.lengths).to(device).train()
+        opt = _make_optimizer(cfg, model.parameters())
+        loader = make_loader(train_data, cfg.batch_size, shuffle=True, seed=seed)
+        batches = iter(loader)
+        def step():
+            for _ in range(cfg.grad_accum):
+                b = next(batches)
+                batch_loss(model, b['x'].to(device), b['mask'].to(device), cfg, beta=1.0)[0].backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip); opt.step(); opt.zero_grad()
+        step()                                                   # warm-up
+        if device.type == 'cuda': torch.cuda.synchronize()
+        t = time.perf_counter()
+        for _ in range(steps): step()
+        if device.type == 'cuda': torch.cuda.synchronize()
+        step_s = (time.perf_counter() - t) / steps
+        per_epoch = math.ceil(len(loader) / cfg.grad_accum)
+        rows.append(dict(dataset=dataset, model=m, batch=cfg.batch_size, grad_accum=cfg.grad_accum, elbo_samples=cfg.elbo_samples,
+                         seconds_per_step=step_s, steps_per_epoch=per_epoch, hours_per_epoch=step_s * per_epoch / 3600,
+                         epochs=cfg.epochs, hours_per_run=step_s * per_epoch * cfg.epochs / 3600))
     return rows
 
 # %% ../nbs/07_bench.ipynb #a0ac965b

@@ -237,11 +237,12 @@ def lf_sample(
 # %% ../nbs/08_cli.ipynb #deabcc0f
 @call_parse
 def lf_bench(
-    suite: Param("nlsq, flows, lstm_steps, sampling, training, positions or batching", str) = 'sampling',
+    suite: Param("nlsq, flows, lstm_steps, sampling, training, positions, batching or projection", str) = 'sampling',
+    dataset: Param("projection: the data set whose preset is timed and projected to a full run", str) = 'ptb',
     device: Param("cpu, cuda or cuda:N", str) = None,
     lengths: Param("comma-separated sequence lengths (flows, sampling)", str) = None,
     batches: Param("comma-separated batch sizes (sampling)", str) = '1,64',
-    sizes: Param("model size overrides, e.g. zsize=8,rnn_size=32 (sampling, training, positions, batching)", str) = None,
+    sizes: Param("model size overrides, e.g. zsize=8,rnn_size=32 (sampling, training, positions, batching, projection)", str) = None,
     out_dir: Param("folder for the results JSON", str) = 'results',
     time_limit: Param("sampling: skip a model's longer lengths once one batch takes more seconds than this", float) = None,
 ):
@@ -264,9 +265,11 @@ def lf_bench(
         elif suite == 'training': rows = bench.bench_training(device=device, sizes=sz)
         elif suite == 'positions': rows = bench.bench_positions(device=device, sizes=sz)
         elif suite == 'batching': rows = bench.bench_batching(device=device, sizes=sz)
-        else: raise ValueError(f"suite must be nlsq, flows, lstm_steps, sampling, training, positions or batching, got {suite!r}")
+        elif suite == 'projection': rows = bench.bench_projection(dataset, device=device, sizes=sz)
+        else: raise ValueError(f"suite must be nlsq, flows, lstm_steps, sampling, training, positions, batching or projection, got {suite!r}")
         bench.print_table(rows)
-        print('->', bench.write_results(suite, rows, out_dir, device, sizes=sz, time_limit=time_limit))
+        name = f'projection_{dataset}' if suite == 'projection' else suite   # one bill per data set
+        print('->', bench.write_results(name, rows, out_dir, device, sizes=sz, time_limit=time_limit))
 
 # %% ../nbs/08_cli.ipynb #1fe6a61c
 # The demo's model: small enough to ship inside the package (1.8 M parameters, 3.6 MB in float16), trained by

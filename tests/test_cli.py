@@ -78,7 +78,7 @@ def test_help_explains_every_option(name):
     (['lf_evaluate', '/nonexistent/run'], '/nonexistent/run'),
     (['lf_sample', '/nonexistent/run', '--batch', '0'], '--batch must be >= 1'),
     (['lf_evaluate', '/nonexistent/run', '--limit', '0'], '--limit must be >= 1'),
-    (['lf_bench', '--suite', 'everything'], 'suite must be nlsq, flows, lstm_steps, sampling, training, positions or batching'),
+    (['lf_bench', '--suite', 'everything'], 'suite must be nlsq, flows, lstm_steps, sampling, training, positions, batching or projection'),
 ])
 def test_bad_values_are_clear_errors(args, msg, tmp_path):
     r = run(args[0], *args[1:], cwd=tmp_path, ok=False)
@@ -137,3 +137,11 @@ def test_without_the_data_offline_the_test_command_stops_at_once(tmp_path):
 def test_data_check_passes_with_the_data(shared_data):
     r = run('lf_data')
     assert 'data files verified' in r.stdout
+
+def test_bench_projection_writes_one_bill_per_data_set(shared_data, tmp_path):
+    run('lf_bench', '--suite', 'projection', '--dataset', 'jsb', '--sizes', TINY, '--out_dir', tmp_path)
+    rec = json.loads((tmp_path / 'bench_projection_jsb_cpu.json').read_text())
+    assert [r['model'] for r in rec['rows']] == ['AF/AF', 'AF/SCF', 'IAF/SCF', 'independent', 'lstm']
+    for r in rec['rows']:   # JSB's preset: batches of 5 (the LSTM: 15) of 229 training chorales
+        assert r['steps_per_epoch'] >= -(-229 // r['batch']) and r['hours_per_run'] > 0
+        assert r['hours_per_run'] == pytest.approx(r['hours_per_epoch'] * r['epochs'])
