@@ -363,38 +363,40 @@ def lf_demo(
         stages = ['load the chorales', 'train' if minutes else 'load the shipped model', 'evaluate on the test split', 'sample and write']
         bar = tqdm(total=len(stages), desc='lf_demo', bar_format='{desc}: {n}/{total} [{elapsed}] {postfix}')
         step = lambda: (bar.update(1), bar.set_postfix_str(stages[bar.n] if bar.n < len(stages) else 'done'))
-        bar.set_postfix_str(stages[0])
-        train_data, test = load_dataset('chorales', 'train'), load_dataset('chorales', 'test'); step()
-        shipped, record = load_demo_model(device=dev)
-        if minutes:   # a schedule fitted to minutes, not to the paper's 100 epochs: a short warm-up, then the KL ramp
-            cfg = preset('chorales', 'AF/SCF', sizes=DEMO_SIZES, epochs=1000, max_minutes=minutes, seed=seed, device=str(dev),
-                         kl_warmup_epochs=2, kl_anneal_epochs=8)
-            summary = train(cfg, out / 'run', resume='auto', progress=False, log=lambda s: None)
-            model, _, _ = load_run(out / 'run', device=dev)
-            what = f"trained now: {summary['epochs_done']} epochs, {summary['train_wall_s'] / 60:.1f} min"
-        else:
-            model = shipped
-            what = f"shipped weights: {record['epochs_done']} epochs, {record['train_wall_s'] / 60:.0f} min on a CPU thread"
-        step()
-        res = evaluate(model, test, K=30, seed=0); step()
-        seed_everything(seed)
-        x, mask = model.sample(lengths=[length], temperature=temperature)   # each key drawn from the emission's own Bernoulli
-        roll = x[0].cpu().numpy().astype(np.uint8)
-        roll_to_midi(roll, out / 'sample.mid')
-        real = test.seqs[0][:length].numpy()
-        roll_to_midi(real, out / 'real.mid')
-        if not minutes:   # the shipped model as a run folder, for lf_sample (--interpolate, --vary) and lf_evaluate
-            (out / 'model').mkdir(exist_ok=True); shutil.copy(demo_weights(), out / 'model' / 'best.pt')
-        fig, ax = plt.subplots(2, 1, figsize=(10, 6), sharex=True)
-        plot_roll(real, ax[0], 'a real chorale (test split)')
-        plot_roll(roll, ax[1], f'sampled by AF/SCF, prior temperature {temperature:g} ({what})')
-        fig.tight_layout(); fig.savefig(out / 'sample.png', dpi=120); plt.close(fig)
-        baseline = key_frequency_nll(train_data, test, model.length)
-        ours, real_stats = roll_stats([roll]), roll_stats([s.numpy() for s in test.seqs])
-        report = dict(test_nll=res, key_frequency_nll=baseline, shipped_test_nll=record['test']['nll'], model=what,
-                      sample=ours, real=real_stats, temperature=temperature, seed=seed, device=str(dev))
-        with atomic_write(out / 'result.json') as f: json.dump(report, f, indent=1)
-        step(); bar.close()
+        try:   # the bar ends before any error line, so the error is the last line on the terminal
+            bar.set_postfix_str(stages[0])
+            train_data, test = load_dataset('chorales', 'train'), load_dataset('chorales', 'test'); step()
+            shipped, record = load_demo_model(device=dev)
+            if minutes:   # a schedule fitted to minutes, not to the paper's 100 epochs: a short warm-up, then the KL ramp
+                cfg = preset('chorales', 'AF/SCF', sizes=DEMO_SIZES, epochs=1000, max_minutes=minutes, seed=seed, device=str(dev),
+                             kl_warmup_epochs=2, kl_anneal_epochs=8)
+                summary = train(cfg, out / 'run', resume='auto', progress=False, log=lambda s: None)
+                model, _, _ = load_run(out / 'run', device=dev)
+                what = f"trained now: {summary['epochs_done']} epochs, {summary['train_wall_s'] / 60:.1f} min"
+            else:
+                model = shipped
+                what = f"shipped weights: {record['epochs_done']} epochs, {record['train_wall_s'] / 60:.0f} min on a CPU thread"
+            step()
+            res = evaluate(model, test, K=30, seed=0); step()
+            seed_everything(seed)
+            x, mask = model.sample(lengths=[length], temperature=temperature)   # each key drawn from the emission's own Bernoulli
+            roll = x[0].cpu().numpy().astype(np.uint8)
+            roll_to_midi(roll, out / 'sample.mid')
+            real = test.seqs[0][:length].numpy()
+            roll_to_midi(real, out / 'real.mid')
+            if not minutes:   # the shipped model as a run folder, for lf_sample (--interpolate, --vary) and lf_evaluate
+                (out / 'model').mkdir(exist_ok=True); shutil.copy(demo_weights(), out / 'model' / 'best.pt')
+            fig, ax = plt.subplots(2, 1, figsize=(10, 6), sharex=True)
+            plot_roll(real, ax[0], 'a real chorale (test split)')
+            plot_roll(roll, ax[1], f'sampled by AF/SCF, prior temperature {temperature:g} ({what})')
+            fig.tight_layout(); fig.savefig(out / 'sample.png', dpi=120); plt.close(fig)
+            baseline = key_frequency_nll(train_data, test, model.length)
+            ours, real_stats = roll_stats([roll]), roll_stats([s.numpy() for s in test.seqs])
+            report = dict(test_nll=res, key_frequency_nll=baseline, shipped_test_nll=record['test']['nll'], model=what,
+                          sample=ours, real=real_stats, temperature=temperature, seed=seed, device=str(dev))
+            with atomic_write(out / 'result.json') as f: json.dump(report, f, indent=1)
+            step()
+        finally: bar.close()
     unit = res['unit']
     print(f"test NLL on the chorales' test split ({res['sequences']} chorales, K={res['K']}), {unit}:\n"
           f"  this model ({what}): {res['nll']:.3f}\n  per-key frequency baseline:  {baseline:.3f}\n"

@@ -109,10 +109,11 @@ def preset(dataset: str, model: str, **overrides) -> TrainConfig:
                  kl_warmup_epochs=0, kl_anneal_epochs=0)   # and no KL schedule, so the lr may decay from the first epoch
         sizes.update(lstm_dropout=0.1)
     sizes.update(overrides.pop('sizes', {}) or {})
-    if sizes['kind'] != ('text' if text else 'music'):   # the emission must match the data, or the first batch fails obscurely
-        raise ValueError(f"ModelConfig.kind must be {'text' if text else 'music'!r} for {dataset}, got {sizes['kind']!r}")
+    sizes = ModelConfig(**sizes)
+    if sizes.kind != ('text' if text else 'music'):   # the emission must match the data, or the first batch fails obscurely
+        raise ValueError(f"ModelConfig.kind must be {'text' if text else 'music'!r} for {dataset}, got {sizes.kind!r}")
     c.update(overrides)
-    return TrainConfig(sizes=ModelConfig(**sizes), **c)
+    return TrainConfig(sizes=sizes, **c)
 
 # %% ../nbs/06_train.ipynb #e3baae3f
 def kl_weight(epoch: float, cfg: TrainConfig) -> float:
