@@ -135,16 +135,20 @@ def bench_sampling(lengths=(32, 64, 128, 256, 512, 1024), batches=(1, 64), devic
 
 
 # %% ../nbs/07_bench.ipynb #0c673db8
+def _training_setup(dataset: str, model: str, device, sizes: dict | None = None, **overrides):
+    "(config, training data, model in training mode on `device`, optimiser) for `model` with `dataset`'s preset: what every training benchmark starts from."
+    from latent_flows.train import preset, load_data, _sizes_for, _make_optimizer
+    cfg = preset(dataset, model, **overrides, **({'sizes': sizes} if sizes else {}))
+    train_data, _ = load_data(cfg)
+    net = build_model(_sizes_for(cfg, train_data), train_data.lengths).to(device).train()
+    return cfg, train_data, net, _make_optimizer(cfg, net.parameters())
+
 def bench_training(dataset: str = 'jsb', batch: int = 32, steps: int = 3, device=None, models=PRIORS + ('lstm',), sizes: dict | None = None) -> list:
     "Training sequences per second for each model on `dataset` (paper sizes unless `sizes`)."
-    from latent_flows.train import preset, load_data, _sizes_for, _make_optimizer
     from latent_flows.data import make_loader
     device = default_device(device); rows = []
     for m in models:
-        cfg = preset(dataset, m, batch_size=batch, **({'sizes': sizes} if sizes else {}))
-        train_data, _ = load_data(cfg)
-        model = build_model(_sizes_for(cfg, train_data), train_data.lengths).to(device).train()
-        opt = _make_optimizer(cfg, model.parameters())
+        cfg, train_data, model, opt = _training_setup(dataset, m, device, sizes, batch_size=batch)
         batches = [b for _, b in zip(range(steps + 1), make_loader(train_data, batch, seed=0))]
         def step(b):
             out = model(b['x'].to(device), b['mask'].to(device), n_samples=cfg.elbo_samples, kl_weight=1.0)
@@ -178,13 +182,10 @@ def bench_batching(dataset: str = 'piano', model: str = 'AF/AF', group: int = 8,
     """Seconds per optimiser step over the same `group` sequences: `group` accumulated batches of one (the paper's way for
     piano and musedata) against one padded batch, for neighbouring lengths (`sorted`) and random ones; `groups` steps each."""
     from dataclasses import replace
-    from latent_flows.train import preset, load_data, _sizes_for, _make_optimizer, batch_loss
+    from latent_flows.train import batch_loss
     from latent_flows.data import collate
     device = default_device(device); rows = []
-    cfg = preset(dataset, model, loss_average='sequences', **({'sizes': sizes} if sizes else {}))
-    train_data, _ = load_data(cfg)
-    model_ = build_model(_sizes_for(cfg, train_data), train_data.lengths).to(device).train()
-    opt = _make_optimizer(cfg, model_.parameters())
+    cfg, train_data, model_, opt = _training_setup(dataset, model, device, sizes, loss_average='sequences')
     order = torch.argsort(train_data.lengths).tolist()
     g = torch.Generator().manual_seed(seed)
     picks = {'sorted': [order[i * group:(i + 1) * group] for i in torch.randperm(len(order) // group, generator=g)[:groups + 1].tolist()],
@@ -214,14 +215,11 @@ def bench_batching(dataset: str = 'piano', model: str = 'AF/AF', group: int = 8,
 def bench_projection(dataset: str = 'ptb', models=PRIORS + ('lstm',), steps: int = 2, device=None, sizes: dict | None = None,
                      seed: int = 0) -> list:
     "Per model: measured seconds per optimiser step with `dataset`'s preset on `device`, and the projected hours per epoch and per full run."
-    from latent_flows.train import preset, load_data, _sizes_for, _make_optimizer, batch_loss
+    from latent_flows.train import batch_loss
     from latent_flows.data import make_loader
     device = default_device(device); rows = []
     for m in models:
-        cfg = preset(dataset, m, seed=seed, **({'sizes': sizes} if sizes else {}))
-        train_data, _ = load_data(cfg)
-        model = build_model(_sizes_for(cfg, train_data), train_data.lengths).to(device).train()
-        opt = _make_optimizer(cfg, model.parameters())
+        cfg, train_data, model, opt = _training_setup(dataset, m, device, sizes, seed=seed)
         loader = make_loader(train_data, cfg.batch_size, shuffle=True, seed=seed)
         batches = iter(loader)
         def step():
