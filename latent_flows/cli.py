@@ -90,8 +90,7 @@ def lf_train(
             if k in over: _fail(f"--set {k}=...: {k} has its own option (--{'minutes' if k == 'max_minutes' else k}); give it there, once")
         over.update({k: v for k, v in options.items() if v is not None})
         if resume and dataset is None and model is None and sizes is None:   # continue with the run's own config; budgets may change
-            if not Path(out, 'last.pt').exists(): train(TrainConfig(), out, resume=True)   # raises the one clear message
-            cfg = replace(run_config(out), **over)
+            cfg = replace(run_config(out), **over)   # (a folder without a run: a clear FileNotFoundError)
         else:
             cfg = preset(dataset or 'chorales', model or 'AF/AF', sizes=parse_overrides(sizes, ModelConfig), **over)
         dev = default_device(cfg.device)   # a device that does not exist fails here, before anything is written

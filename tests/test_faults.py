@@ -143,8 +143,8 @@ def test_a_mistyped_resume_is_an_error(tmp_path):
     r = run('lf_train', *TRAIN, '--out', tmp_path / 'no-such-run', '--resume', ok=False)
     _one_line_error(r, 'no run to resume', status=2)
     assert not (tmp_path / 'no-such-run').exists()
-    r = run('lf_train', '--out', tmp_path / 'no-such-run', '--resume', ok=False)
-    _one_line_error(r, 'no run to resume', status=2)
+    r = run('lf_train', '--out', tmp_path / 'no-such-run', '--resume', ok=False)   # alone: it would read the run's config
+    _one_line_error(r, 'no-such-run: no run here', status=2)
 
 
 # --- diverging runs ------------------------------------------------------------------------------------------------------
