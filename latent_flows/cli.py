@@ -271,7 +271,7 @@ def lf_bench(
         print('->', bench.write_results(name, rows, out_dir, device, sizes=sz, time_limit=time_limit))
 
 # %% ../nbs/08_cli.ipynb #1fe6a61c
-# The demo's model: small enough to ship inside the package (1.8 M parameters, 3.6 MB in float16), trained by
+# The demo's model: small enough to ship inside the package (1.8 M parameters, 3.7 MB in float16), trained by
 #   lf_train --dataset chorales --model AF/SCF --out runs/chorales-demo --sizes zsize=32,emb_size=128,rnn_size=128,pos_dim=16,prior_units=64,prior_lstm_size=128
 # (the paper's music schedule; 15 min on one CPU thread) and packed by `python scripts/ship_demo_weights.py runs/chorales-demo`.
 DEMO_SIZES = dict(zsize=32, emb_size=128, rnn_size=128, pos_dim=16, prior_units=64, prior_lstm_size=128)

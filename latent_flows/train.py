@@ -308,8 +308,7 @@ def train(cfg: TrainConfig, run_dir, resume: bool | str = False, progress: bool 
     device = torch.device(f'cuda:{local_rank}') if torch.cuda.is_available() and cfg.device in (None, 'cuda') else default_device(cfg.device)
     last = run_dir / 'last.pt'
     ck = _open_run(run_dir, cfg, resume)
-    if ck is not None and (done := _nothing_left(saved_state(ck), cfg)):   # finished, or its budget spent: touch nothing
-        st = saved_state(ck)
+    if ck is not None and (done := _nothing_left(st := saved_state(ck), cfg)):   # finished, or its budget spent: touch nothing
         log(f"{run_dir}: nothing left to train (stopped by {done} after {st['epoch']} epochs, {st['step']} steps); no file was changed")
         old = training_summary(run_dir)
         return old if old.get('stopped_by') == done else run_summary(run_dir, st, cfg, ModelConfig.from_dict(ck['sizes']), done)
