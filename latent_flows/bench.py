@@ -9,13 +9,14 @@ from pathlib import Path
 import torch
 from .core import default_device, hardware_info, git_commit, lengths_to_mask
 from .scalar import NLSq, nlsq_solve_bisect
-from .flows import PRIORS, POSITION_KINDS, build_prior, lstm_steps
+from contextlib import contextmanager, nullcontext
+from .flows import PRIORS, POSITION_KINDS, HiddenAF, build_prior, eager_serial, lstm_steps
 from .model import ModelConfig, build_model
 
 # %% auto #0
 __all__ = ['time_call', 'write_results', 'markdown_table', 'show_table', 'results_caption', 'print_table', 'bench_nlsq',
-           'bench_flows', 'bench_lstm_steps', 'bench_sampling', 'bench_training', 'bench_positions', 'bench_batching',
-           'bench_projection', 'results_dir', 'read_results']
+           'bench_flows', 'bench_lstm_steps', 'bench_sampling', 'counting_passes', 'bench_serial', 'bench_training',
+           'bench_positions', 'bench_batching', 'bench_projection', 'results_dir', 'read_results']
 
 # %% ../nbs/07_bench.ipynb #655c7b38
 def time_call(fn, repeat: int = 3, warmup: int = 1, device=None) -> float:
@@ -129,10 +130,58 @@ def bench_sampling(lengths=(32, 64, 128, 256, 512, 1024), batches=(1, 64), devic
                 rows[B, T][f'{m}_s'] = None if slow else time_call(lambda: model.sample(lengths=[T] * B), repeat=repeat,
                                                                    warmup=int(i == 0), device=device)
                 slow = slow or (time_limit is not None and rows[B, T][f'{m}_s'] > time_limit)
+            if m == 'AF/AF':   # passes per hidden layer and step, on the shortest length
+                with counting_passes(model) as passes: model.sample(lengths=[min(lengths)] * B)
+                for T in lengths: rows[B, T]['AF/AF_passes'] = sum(passes) / len(passes)
     for r in rows.values():
         if r.get('lstm_s') and r.get('IAF/SCF_s'): r['speedup'] = r['lstm_s'] / r['IAF/SCF_s']
     return list(rows.values())
 
+
+# %% ../nbs/07_bench.ipynb #12b0a259
+@contextmanager
+def counting_passes(model):
+    "Within the block, the MADE passes of every `HiddenAF` sampling call in `model` are appended to the list it yields."
+    passes = []
+    hooks = [m.register_forward_hook(lambda mod, args, out: passes.append(mod.passes)) for m in model.modules() if isinstance(m, HiddenAF)]
+    try: yield passes
+    finally:
+        for h in hooks: h.remove()
+
+def bench_serial(run=None, models=('AF/AF', 'independent'), lengths=(32, 128), batches=(1, 16), device=None,
+                 sizes: dict | None = None, seed: int = 0) -> list:
+    """Sampling by the reference serial path (`eager_serial`) against the library's fixed-point passes, on the same
+    model and seed: seconds each, `speedup`, the largest difference in z, whether the sampled sequences are the same,
+    and the mean MADE passes per hidden layer and step. `run` is a trained run folder; without one, untrained models
+    of each of `models` at `sizes` (whose flows are the identity: the fixed point's best case)."""
+    device = default_device(device); rows = []
+    if run is not None:
+        from latent_flows.train import load_run
+        model, cfg, _ = load_run(run, device=device)
+        cases = [(f'{cfg.model} ({cfg.dataset}, trained)', model)]
+    else:
+        cases = [(f'{m} (untrained)', build_model(ModelConfig(**{'kind': 'text', 'vocab_size': 50, 'prior': m, 'max_len': max(lengths),
+                                                                **(sizes or {})}), torch.tensor(lengths)).to(device).eval()) for m in models]
+    def draw(model, lengths):
+        torch.manual_seed(seed)
+        z, mask = model.prior.sample(lengths)
+        return z, model.emission.sample(z, mask)
+    for name, model in cases:
+        with torch.no_grad():
+            draw(model, [2])                                       # warm-up: kernels, allocator
+            for B in batches:
+                for T in lengths:
+                    out = {}
+                    for path, mode in (('eager', eager_serial), ('fast', nullcontext)):
+                        with mode(), counting_passes(model) as passes:
+                            if device.type == 'cuda': torch.cuda.synchronize()
+                            t = time.perf_counter(); z, x = draw(model, [T] * B)
+                            if device.type == 'cuda': torch.cuda.synchronize()
+                            out[path] = (time.perf_counter() - t, z, x, sum(passes) / len(passes) if passes else None)   # None: no AF layer
+                    (te, ze, xe, pe), (tf, zf, xf, pf) = out['eager'], out['fast']
+                    rows.append(dict(model=name, T=T, batch=B, eager_s=te, fast_s=tf, speedup=te / tf, eager_passes=pe,
+                                     fast_passes=pf, max_abs_diff_z=(ze - zf).abs().max().item(), same_samples=bool(torch.equal(xe, xf))))
+    return rows
 
 # %% ../nbs/07_bench.ipynb #0c673db8
 def _training_setup(dataset: str, model: str, device, sizes: dict | None = None, **overrides):

@@ -236,14 +236,15 @@ def lf_sample(
 # %% ../nbs/08_cli.ipynb #deabcc0f
 @call_parse
 def lf_bench(
-    suite: Param("nlsq, flows, lstm_steps, sampling, training, positions, batching or projection", str) = 'sampling',
+    suite: Param("nlsq, flows, lstm_steps, sampling, serial, training, positions, batching or projection", str) = 'sampling',
     dataset: Param("projection: the data set whose preset is timed and projected to a full run", str) = 'ptb',
     device: Param("cpu, cuda or cuda:N", str) = None,
     lengths: Param("comma-separated sequence lengths (flows, sampling)", str) = None,
-    batches: Param("comma-separated batch sizes (sampling)", str) = '1,64',
+    batches: Param("comma-separated batch sizes (sampling: default 1,64; serial: 1,16)", str) = None,
     sizes: Param("model size overrides, e.g. zsize=8,rnn_size=32 (sampling, training, positions, batching, projection)", str) = None,
     out_dir: Param("folder for the results JSON", str) = 'results',
     time_limit: Param("sampling: skip a model's longer lengths once one batch takes more seconds than this", float) = None,
+    run: Param("serial: a trained run folder whose model is timed (default: untrained AF/AF and independent priors)", str) = None,
 ):
     "Run a benchmark, print its table and write results/bench_<suite>_<device>.json."
     from latent_flows.core import default_device
@@ -259,16 +260,17 @@ def lf_bench(
         default_device(device); _check_writable(Path(out_dir))
         if suite == 'nlsq': rows = bench.bench_nlsq(device=device)
         elif suite == 'flows': rows = bench.bench_flows(ints(lengths or '64,256,1024', 'lengths'), device=device)
-        elif suite == 'sampling': rows = bench.bench_sampling(ints(lengths or '32,64,128,256,512,1024', 'lengths'), ints(batches, 'batches'), device=device, sizes=sz, time_limit=time_limit)
+        elif suite == 'sampling': rows = bench.bench_sampling(ints(lengths or '32,64,128,256,512,1024', 'lengths'), ints(batches or '1,64', 'batches'), device=device, sizes=sz, time_limit=time_limit)
+        elif suite == 'serial': rows = bench.bench_serial(run, lengths=ints(lengths or '32,128', 'lengths'), batches=ints(batches or '1,16', 'batches'), device=device, sizes=sz)
         elif suite == 'lstm_steps': rows = bench.bench_lstm_steps(device=device)
         elif suite == 'training': rows = bench.bench_training(device=device, sizes=sz)
         elif suite == 'positions': rows = bench.bench_positions(device=device, sizes=sz)
         elif suite == 'batching': rows = bench.bench_batching(device=device, sizes=sz)
         elif suite == 'projection': rows = bench.bench_projection(dataset, device=device, sizes=sz)
-        else: raise ValueError(f"suite must be nlsq, flows, lstm_steps, sampling, training, positions, batching or projection, got {suite!r}")
+        else: raise ValueError(f"suite must be nlsq, flows, lstm_steps, sampling, serial, training, positions, batching or projection, got {suite!r}")
         bench.print_table(rows)
         name = f'projection_{dataset}' if suite == 'projection' else suite   # one bill per data set
-        print('->', bench.write_results(name, rows, out_dir, device, sizes=sz, time_limit=time_limit))
+        print('->', bench.write_results(name, rows, out_dir, device, sizes=sz, time_limit=time_limit, **({'run': run} if run else {})))
 
 # %% ../nbs/08_cli.ipynb #1fe6a61c
 # The demo's model: small enough to ship inside the package (1.8 M parameters, 3.7 MB in float16), trained by

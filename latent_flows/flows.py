@@ -94,17 +94,36 @@ class HiddenAF(nn.Module):
         return _masked(z, eps, ld, mask)
 
     def forward(self, eps, mask=None, context=None):
-        z, ld = torch.zeros_like(eps), torch.zeros_like(eps)
-        # z_j needs z_<j: one MADE pass per dimension, with what does not change between them (masked weights, the
-        # context's terms) computed once; the reference path (`eager_serial`) recomputes everything in every pass
-        made = (lambda x: self.made(x, context)) if _EAGER_SERIAL[0] else self.made.frozen(context)
-        grad = torch.is_grad_enabled()
-        for j in self.made.order.tolist():
-            raw = made(z)[..., j, :]
-            zj, ldj = push(self.transform, eps[..., j], raw, explicit=self.explicit_sample)
-            if grad or _EAGER_SERIAL[0]: z, ld = z.clone(), ld.clone()   # out of place for autograd: the MADE graph holds the old z
-            z[..., j], ld[..., j] = zj, ldj
+        # the reference path (`eager_serial`) recomputes the whole MADE in every pass; the others compute what does
+        # not change between passes (masked weights, the context's terms) once
+        if _EAGER_SERIAL[0]: z, ld = self._serial(eps, lambda x: self.made(x, context))
+        elif torch.is_grad_enabled(): z, ld = self._serial(eps, self.made.frozen(context))
+        else: z, ld = self._fixed_point(eps, self.made.frozen(context))
         return _masked(eps, z, ld, mask)
+
+    def _serial(self, eps, made):
+        "z_j needs z_<j: one MADE pass per dimension, in the layer's order."
+        z, ld = torch.zeros_like(eps), torch.zeros_like(eps)
+        for j in self.made.order.tolist():
+            zj, ldj = push(self.transform, eps[..., j], made(z)[..., j, :], explicit=self.explicit_sample)
+            z, ld = z.clone(), ld.clone()   # out of place for autograd: the MADE graph holds the old z
+            z[..., j], ld[..., j] = zj, ldj
+        self.passes = len(self.made.order)   # MADE passes of the last sampling call (benchmarks read it)
+        return z, ld
+
+    def _fixed_point(self, eps, made):
+        "The same z by passes over all dimensions at once, until a pass changes nothing (at most dim + 1; see below)."
+        z = torch.zeros_like(eps)
+        for n in range(1, self.made.dim + 2):
+            z_next, ld = push(self.transform, eps, made(z), explicit=self.explicit_sample)
+            if torch.equal(z_next, z): break
+            if not torch.isfinite(z_next).all():   # an inf guess would reach solved dims as 0 * inf through the masks
+                z, ld = self._serial(eps, made)
+                self.passes += n
+                return z, ld
+            z = z_next
+        self.passes = n
+        return z_next, ld
 
 _EAGER_SERIAL = [False]
 

@@ -78,7 +78,7 @@ def test_help_explains_every_option(name):
     (['lf_evaluate', '/nonexistent/run'], '/nonexistent/run'),
     (['lf_sample', '/nonexistent/run', '--batch', '0'], '--batch must be >= 1'),
     (['lf_evaluate', '/nonexistent/run', '--limit', '0'], '--limit must be >= 1'),
-    (['lf_bench', '--suite', 'everything'], 'suite must be nlsq, flows, lstm_steps, sampling, training, positions, batching or projection'),
+    (['lf_bench', '--suite', 'everything'], 'suite must be nlsq, flows, lstm_steps, sampling, serial, training, positions, batching or projection'),
 ])
 def test_bad_values_are_clear_errors(args, msg, tmp_path):
     r = run(args[0], *args[1:], cwd=tmp_path, ok=False)
@@ -145,3 +145,12 @@ def test_bench_projection_writes_one_bill_per_data_set(shared_data, tmp_path):
     for r in rec['rows']:   # JSB's preset: batches of 5 (the LSTM: 15) of 229 training chorales
         assert r['steps_per_epoch'] >= -(-229 // r['batch']) and r['hours_per_run'] > 0
         assert r['hours_per_run'] == pytest.approx(r['hours_per_epoch'] * r['epochs'])
+
+def test_bench_serial_times_a_trained_run(jsb_run, tmp_path):
+    "The serial suite on a run folder: the reference path and the library's give the same samples, and the file names the run."
+    run('lf_bench', '--suite', 'serial', '--run', jsb_run, '--lengths', '6', '--batches', '2', '--out_dir', tmp_path)
+    rec = json.loads((tmp_path / 'bench_serial_cpu.json').read_text())
+    assert rec['run'] == str(jsb_run) and len(rec['rows']) == 1
+    row = rec['rows'][0]
+    assert row['model'] == 'AF/SCF (jsb, trained)' and row['same_samples'] and row['max_abs_diff_z'] == 0
+    assert row['fast_passes'] is None      # AF/SCF has no hidden AF layer: nothing to count
