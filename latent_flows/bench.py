@@ -157,8 +157,9 @@ def bench_serial(run=None, models=('AF/AF', 'independent'), lengths=(32, 128), b
     device = default_device(device); rows = []
     if run is not None:
         from latent_flows.train import load_run
+        from latent_flows.results import DATASET_NAMES   # here: results imports this module
         model, cfg, _ = load_run(run, device=device)
-        cases = [(f'{cfg.model} ({cfg.dataset}, trained)', model)]
+        cases = [(f'{cfg.model}, trained on {DATASET_NAMES.get(cfg.dataset, cfg.dataset)}', model)]
     else:
         cases = [(f'{m} (untrained)', build_model(ModelConfig(**{'kind': 'text', 'vocab_size': 50, 'prior': m, 'max_len': max(lengths),
                                                                 **(sizes or {})}), torch.tensor(lengths)).to(device).eval()) for m in models]

@@ -152,5 +152,5 @@ def test_bench_serial_times_a_trained_run(jsb_run, tmp_path):
     rec = json.loads((tmp_path / 'bench_serial_cpu.json').read_text())
     assert rec['run'] == str(jsb_run) and len(rec['rows']) == 1
     row = rec['rows'][0]
-    assert row['model'] == 'AF/SCF (jsb, trained)' and row['same_samples'] and row['max_abs_diff_z'] == 0
+    assert row['model'] == 'AF/SCF, trained on JSB Chorales' and row['same_samples'] and row['max_abs_diff_z'] == 0
     assert row['fast_passes'] is None      # AF/SCF has no hidden AF layer: nothing to count
