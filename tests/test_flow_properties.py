@@ -77,3 +77,22 @@ def test_nlsq_inverse_accuracy_on_a_million_inputs():
     assert ((x_closed - x).abs() / x.abs().clamp(min=1)).max() < 1e-9
     x32 = NLSq().solve(y.float(), raw.float())[0].double()
     assert ((x32 - x).abs() / x.abs().clamp(min=1)).max() < 1e-3
+
+@pytest.mark.parametrize('seed', range(24))
+def test_sampling_by_fixed_point_passes_is_the_serial_answer(seed):
+    """Without autograd the flows sample their hidden AF layers by fixed-point passes: the reference path's numbers, up to
+    the rounding of elementwise functions on a row against a strided column (one ulp, seen in float64)."""
+    from latent_flows.flows import eager_serial
+    rng = random.Random(1000 + seed); torch.manual_seed(seed)
+    flow, H, C, name = random_flow(rng)
+    dtype = rng.choice([torch.float32, torch.float64])
+    flow = perturbed(flow.to(dtype), rng.choice([0.1, 0.3]), seed)
+    B, T = rng.randint(1, 4), rng.randint(1, 6)
+    mask = lengths_to_mask(torch.tensor([T] + [rng.randint(1, T) for _ in range(B - 1)]), T)
+    ctx = torch.randn(B, T, C, dtype=dtype) if C else None
+    eps = torch.randn(B, T, H, dtype=dtype)
+    with torch.no_grad():
+        fast = flow(eps, mask, ctx)
+        with eager_serial(): ref = flow(eps, mask, ctx)
+    for a, b in zip(fast, ref):
+        torch.testing.assert_close(a, b, equal_nan=True, msg=lambda m: f'{name}: {m}')
