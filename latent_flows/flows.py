@@ -112,7 +112,7 @@ class HiddenAF(nn.Module):
         return z, ld
 
     def _fixed_point(self, eps, made):
-        "The same z by passes over all dimensions at once, until a pass changes nothing (at most dim + 1; see below)."
+        "The same z by passes over all dimensions at once, until a pass changes nothing: at most dim + 1 passes (derived below)."
         z = torch.zeros_like(eps)
         for n in range(1, self.made.dim + 2):
             z_next, ld = push(self.transform, eps, made(z), explicit=self.explicit_sample)
