@@ -127,12 +127,11 @@ def bench_sampling(lengths=(32, 64, 128, 256, 512, 1024), batches=(1, 64), devic
         for B in batches:
             slow = False
             for i, T in enumerate(lengths):   # warm up once per batch size (kernels, allocator), not per length
-                rows[B, T][f'{m}_s'] = None if slow else time_call(lambda: model.sample(lengths=[T] * B), repeat=repeat,
-                                                                   warmup=int(i == 0), device=device)
+                with counting_passes(model) as passes:   # of the hidden AF layers, if the model has any
+                    rows[B, T][f'{m}_s'] = None if slow else time_call(lambda: model.sample(lengths=[T] * B), repeat=repeat,
+                                                                       warmup=int(i == 0), device=device)
+                if passes: rows[B, T][f'{m}_passes'] = sum(passes) / len(passes)
                 slow = slow or (time_limit is not None and rows[B, T][f'{m}_s'] > time_limit)
-            if m == 'AF/AF':   # passes per hidden layer and step, on the shortest length
-                with counting_passes(model) as passes: model.sample(lengths=[min(lengths)] * B)
-                for T in lengths: rows[B, T]['AF/AF_passes'] = sum(passes) / len(passes)
     for r in rows.values():
         if r.get('lstm_s') and r.get('IAF/SCF_s'): r['speedup'] = r['lstm_s'] / r['IAF/SCF_s']
     return list(rows.values())
@@ -175,10 +174,8 @@ def bench_serial(run=None, models=('AF/AF', 'independent'), lengths=(32, 128), b
                     out = {}
                     for path, mode in (('eager', eager_serial), ('fast', nullcontext)):
                         with mode(), counting_passes(model) as passes:
-                            if device.type == 'cuda': torch.cuda.synchronize()
-                            t = time.perf_counter(); z, x = draw(model, [T] * B)
-                            if device.type == 'cuda': torch.cuda.synchronize()
-                            out[path] = (time.perf_counter() - t, z, x, sum(passes) / len(passes) if passes else None)   # None: no AF layer
+                            t = time_call(lambda: out.update({path: draw(model, [T] * B)}), repeat=1, warmup=0, device=device)
+                        out[path] = (t, *out[path], sum(passes) / len(passes) if passes else None)   # None: no AF layer
                     (te, ze, xe, pe), (tf, zf, xf, pf) = out['eager'], out['fast']
                     rows.append(dict(model=name, T=T, batch=B, eager_s=te, fast_s=tf, speedup=te / tf, eager_passes=pe,
                                      fast_passes=pf, max_abs_diff_z=(ze - zf).abs().max().item(), same_samples=bool(torch.equal(xe, xf))))

@@ -116,14 +116,15 @@ class HiddenAF(nn.Module):
         z = torch.zeros_like(eps)
         for n in range(1, self.made.dim + 2):
             z_next, ld = push(self.transform, eps, made(z), explicit=self.explicit_sample)
-            if torch.equal(z_next, z): break
-            if not torch.isfinite(z_next).all():   # an inf guess would reach solved dims as 0 * inf through the masks
-                z, ld = self._serial(eps, made)
-                self.passes += n
+            if torch.equal(z_next, z):
+                self.passes = n
                 return z, ld
             z = z_next
-        self.passes = n
-        return z_next, ld
+        # finite passes always settle by now; these did not because a guess was not finite and reached the solved
+        # dimensions as 0 * inf through the masks: the serial loop never makes such guesses
+        z, ld = self._serial(eps, made)
+        self.passes += self.made.dim + 1
+        return z, ld
 
 _EAGER_SERIAL = [False]
 
