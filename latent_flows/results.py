@@ -154,14 +154,18 @@ def best_flow(records: list, dataset: str, models=MODELS) -> tuple | None:
     runs = {m: rs for m in models if m != 'lstm' and (rs := _runs(records, dataset, m))}
     return min(runs.items(), key=lambda kv: _mean(kv[1]), default=None)
 
-def paper_grid(records: list, paper: dict = PAPER_MUSIC, datasets=tuple(DATASET_NAMES), models=MODELS) -> list:
+def paper_grid(records: list, paper: dict = PAPER_MUSIC, datasets=tuple(DATASET_NAMES), models=MODELS, progress: list = ()) -> list:
     """The paper's music table with our numbers in it: a row per model, a column per data set, each cell 'ours (paper)'.
     Ours is the mean test NLL over the seeds among `records` ('—' where we have no run; '†' marks an unfinished run);
-    the paper's number is shown where PAPER.md gives one. A last row puts our best flow beside the paper's best number."""
-    def cell(rs, p):
-        ours = f"{_mean(rs):.2f}{'†' if any(map(unfinished, rs)) else ''}" if rs else '—'
+    the paper's number is shown where PAPER.md gives one. A last row puts our best flow beside the paper's best number.
+    `progress` (the records of runs under way, `results/music/unfinished/`) fills a cell we have no number for with how far its run has got."""
+    running = {(p['dataset'], p['model']): p for p in progress}
+    def cell(rs, p, key=None):
+        run = running.get(key)
+        ours = (f"{_mean(rs):.2f}{'†' if any(map(unfinished, rs)) else ''}" if rs else
+                f"running: {run['epochs_done']} ep, {run['train_hours']:.1f} h" if run else '—')
         return ours + (f' ({p:.2f})' if p is not None else '')
-    rows = [{'model': m, **{DATASET_NAMES[ds]: cell(_runs(records, ds, m), paper.get((ds, m))) for ds in datasets}} for m in models]
+    rows = [{'model': m, **{DATASET_NAMES[ds]: cell(_runs(records, ds, m), paper.get((ds, m)), (ds, m)) for ds in datasets}} for m in models]
     best = {'model': 'best flow'}
     for ds in datasets:
         b = best_flow(records, ds, models)
