@@ -20,8 +20,8 @@ from .flows import PRIORS
 # %% auto #0
 __all__ = ['MODELS', 'RUN_FILES', 'FREE_FIELDS', 'MAX_SKIPPED_SHARE', 'TrainConfig', 'preset', 'kl_weight', 'save_atomic',
            'load_checkpoint', 'dist_info', 'evaluate', 'NonFiniteError', 'TrainingStopped', 'stop_signals', 'load_data',
-           'validation_seed', 'config_changes', 'run_files', 'resume_command', 'run_config', 'batch_loss', 'train',
-           'saved_state', 'run_summary', 'load_run', 'training_summary']
+           'epoch_message', 'validation_seed', 'config_changes', 'run_files', 'resume_command', 'run_config',
+           'batch_loss', 'train', 'saved_state', 'run_summary', 'load_run', 'training_summary']
 
 # %% ../nbs/06_train.ipynb #b5f2152c
 MODELS = PRIORS + ('lstm',)
@@ -212,6 +212,12 @@ def load_data(cfg: TrainConfig):
     if cfg.max_len is not None:
         train.seqs = [s for s in train.seqs if len(s) <= cfg.max_len]
     return train, valid
+
+def epoch_message(row: dict, model: str, unit: str) -> str:
+    "The log line of an epoch's `row` (metrics.csv): a latent model's losses are KL-weighted ELBO bounds, the LSTM baseline's its exact NLL."
+    exact = model == 'lstm'
+    return (f"epoch {row['epoch']}: train loss {row['train_loss']:.4f} {unit} " + ('(NLL)' if exact else f"(ELBO bound at KL weight {row['kl_weight']:.3g})")
+            + f", valid {'NLL' if exact else 'ELBO'} {row['val_elbo_nll']:.4f} {unit}, {row['wall_s']:.0f}s")
 
 def validation_seed(cfg: TrainConfig, epoch: int) -> int:
     "The seed of the validation noise after `epoch`: the run's own every epoch, or with `valid_noise='fresh'` one per epoch."
@@ -443,8 +449,7 @@ def train(cfg: TrainConfig, run_dir, resume: bool | str = False, progress: bool 
                 _sync_epoch_files(run_dir, st, model, cfg, sizes, vocab, log, new_best=st['best_epoch'] == row['epoch'])
                 if writer is not None:
                     for k, v in row.items(): writer.add_scalar(k, v, st['step'])
-                log(f"epoch {row['epoch']}: train loss {row['train_loss']:.4f} {unit} (ELBO bound at KL weight {beta:.3g}), "
-                    f"valid ELBO {val:.4f} {unit}, {st['wall_s']:.0f}s")
+                log(epoch_message(row, cfg.model, unit))
             if spent: stop_reason = 'budget'; break
     except NonFiniteError:   # an honest ending: the record says why and describes the last finite state, the one on disk
         if main and saved is not None: _write_summary(run_dir, run_summary(run_dir, saved, cfg, sizes, 'non-finite'))
