@@ -1,4 +1,4 @@
-"""Write the `unfinished` record of a long run that is still training (results/music/unfinished/<dataset>_<model>.json): its
+"""Write the `unfinished` record of a long run that is still training (results/music/unfinished/<dataset>_<run folder name>.json): its
 epochs and hours so far, the last epoch's validation bound and learning rate, its config, machine and code. Notebook 09
 shows these records in its runs-in-progress table.
 
@@ -22,6 +22,6 @@ def record(run_dir: Path, command: str, note: str = '') -> dict:
 if __name__ == '__main__':
     run_dir, command, note = Path(sys.argv[1]).expanduser(), sys.argv[2], (sys.argv[3] if len(sys.argv) > 3 else '')
     rec = record(run_dir, command, note)
-    out = Path(__file__).resolve().parents[1] / 'results' / 'music' / 'unfinished' / f"{rec['dataset']}_{rec['model'].replace('/', '-')}.json"
+    out = Path(__file__).resolve().parents[1] / 'results' / 'music' / 'unfinished' / f"{rec['dataset']}_{run_dir.name}.json"
     out.parent.mkdir(parents=True, exist_ok=True); out.write_text(json.dumps(rec, indent=1))
     print(f"{out}: {rec['epochs_done']} epochs, {rec['train_hours']} h, last epoch {rec['last_epoch']}")
