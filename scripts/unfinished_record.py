@@ -3,6 +3,7 @@ epochs and hours so far, the last epoch's validation bound and learning rate, it
 shows these records in its runs-in-progress table.
 
     python scripts/unfinished_record.py RUN_DIR "COMMAND THAT CONTINUES IT" [NOTE]
+    python scripts/unfinished_record.py --refresh    # every record whose run folder is on this machine, same command and note
 """
 import csv, datetime, json, sys
 from pathlib import Path
@@ -19,9 +20,22 @@ def record(run_dir: Path, command: str, note: str = '') -> dict:
                 last_epoch=last, config=cfg, hardware=s['hardware'], git_commit=s['git_commit'],
                 recorded=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'), note=note)
 
-if __name__ == '__main__':
-    run_dir, command, note = Path(sys.argv[1]).expanduser(), sys.argv[2], (sys.argv[3] if len(sys.argv) > 3 else '')
+RECORDS = Path(__file__).resolve().parents[1] / 'results' / 'music' / 'unfinished'
+
+def write(run_dir: Path, command: str, note: str = ''):
     rec = record(run_dir, command, note)
-    out = Path(__file__).resolve().parents[1] / 'results' / 'music' / 'unfinished' / f"{rec['dataset']}_{run_dir.name}.json"
+    out = RECORDS / f"{rec['dataset']}_{run_dir.name}.json"
     out.parent.mkdir(parents=True, exist_ok=True); out.write_text(json.dumps(rec, indent=1))
     print(f"{out}: {rec['epochs_done']} epochs, {rec['train_hours']} h, last epoch {rec['last_epoch']}")
+
+def refresh():
+    "Rewrite every record from its run folder, keeping its command and note; a record whose folder is gone is left as it is."
+    for f in sorted(RECORDS.glob('*.json')):
+        old = json.loads(f.read_text())
+        run_dir = Path(old['run_dir'].split(' (')[0]).expanduser()
+        if (run_dir / 'metrics.csv').exists(): write(run_dir, old['command'], old['note'])
+        else: print(f"{f}: {run_dir} is not on this machine; left as it is")
+
+if __name__ == '__main__':
+    if sys.argv[1:] == ['--refresh']: refresh()
+    else: write(Path(sys.argv[1]).expanduser(), sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else '')

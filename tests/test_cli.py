@@ -154,3 +154,22 @@ def test_bench_serial_times_a_trained_run(jsb_run, tmp_path):
     row = rec['rows'][0]
     assert row['model'] == 'AF/SCF, trained on JSB Chorales' and row['same_samples'] and row['max_abs_diff_z'] == 0
     assert row['fast_passes'] is None      # AF/SCF has no hidden AF layer: nothing to count
+
+def test_unfinished_records_are_written_and_refreshed_from_their_run_folders(jsb_run, tmp_path, monkeypatch, capsys):
+    "scripts/unfinished_record.py: a record names its run folder, epochs and command; `--refresh` rereads every run folder it finds and keeps each command and note."
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('unfinished_record', Path(__file__).parents[1] / 'scripts' / 'unfinished_record.py')
+    ur = importlib.util.module_from_spec(spec); spec.loader.exec_module(ur)
+    monkeypatch.setattr(ur, 'RECORDS', tmp_path)
+    ur.write(jsb_run, 'lf_train ... --resume', 'a note')
+    rec_file = tmp_path / f'jsb_{jsb_run.name}.json'
+    rec = json.loads(rec_file.read_text())
+    assert rec['status'] == 'unfinished' and rec['epochs_done'] == 1 and rec['last_epoch']['epoch'] == 0 and rec['model'] == 'AF/SCF'
+    rec['epochs_done'], rec['note'] = 99, 'kept'
+    rec_file.write_text(json.dumps(rec))
+    gone = dict(rec, run_dir='/nowhere/at/all (outside the work tree)', epochs_done=7)
+    (tmp_path / 'jsb_gone.json').write_text(json.dumps(gone))
+    ur.refresh()
+    fresh = json.loads(rec_file.read_text())
+    assert fresh['epochs_done'] == 1 and fresh['note'] == 'kept' and fresh['command'] == 'lf_train ... --resume'
+    assert json.loads((tmp_path / 'jsb_gone.json').read_text())['epochs_done'] == 7 and 'not on this machine' in capsys.readouterr().out
