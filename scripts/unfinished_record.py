@@ -4,12 +4,16 @@ shows these records in its runs-in-progress table.
 
     python scripts/unfinished_record.py RUN_DIR "COMMAND THAT CONTINUES IT" [NOTE]
     python scripts/unfinished_record.py --refresh    # every record whose run folder is on this machine, same command and note
+
+A run folder lives outside the work tree, so a session on a new machine starts without it. Rerunning the command starts
+the run again from epoch 0; the next `--refresh` sees fewer epochs than the record held and keeps the old progress under
+`lost` (epochs, hours, last epoch), so the CPU time a run has cost stays on the record.
 """
 import csv, datetime, json, sys
 from pathlib import Path
 from latent_flows.train import training_summary
 
-def record(run_dir: Path, command: str, note: str = '') -> dict:
+def record(run_dir: Path, command: str, note: str = '', lost: list = ()) -> dict:
     s = training_summary(run_dir)
     rows = list(csv.DictReader((run_dir / 'metrics.csv').read_text().splitlines())) if (run_dir / 'metrics.csv').exists() else []
     last = {k: float(rows[-1][k]) if k != 'epoch' else int(rows[-1][k]) for k in ('epoch', 'kl_weight', 'val_elbo_nll', 'lr')} if rows else None
@@ -18,23 +22,26 @@ def record(run_dir: Path, command: str, note: str = '') -> dict:
                 run_dir=f"{str(run_dir).replace(str(Path.home()), '~')} (outside the work tree, resumed by rerunning the command)",
                 epochs_done=s['epochs_done'], steps=s['steps'], train_hours=round(s['train_wall_s'] / 3600, 2), stopped_by=s['stopped_by'],
                 last_epoch=last, config=cfg, hardware=s['hardware'], git_commit=s['git_commit'],
-                recorded=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'), note=note)
+                recorded=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'), note=note, lost=list(lost))
 
 RECORDS = Path(__file__).resolve().parents[1] / 'results' / 'music' / 'unfinished'
 
-def write(run_dir: Path, command: str, note: str = ''):
-    rec = record(run_dir, command, note)
+def write(run_dir: Path, command: str, note: str = '', lost: list = ()):
+    rec = record(run_dir, command, note, lost)
     out = RECORDS / f"{rec['dataset']}_{run_dir.name}.json"
     out.parent.mkdir(parents=True, exist_ok=True); out.write_text(json.dumps(rec, indent=1))
     print(f"{out}: {rec['epochs_done']} epochs, {rec['train_hours']} h, last epoch {rec['last_epoch']}")
 
 def refresh():
-    "Rewrite every record from its run folder, keeping its command and note; a record whose folder is gone is left as it is."
+    """Rewrite every record from its run folder, keeping its command, note and lost attempts; a record whose folder is gone
+    is left as it is, and one whose run has fewer epochs than it held (started again) keeps the old progress under `lost`."""
     for f in sorted(RECORDS.glob('*.json')):
         old = json.loads(f.read_text())
-        run_dir = Path(old['run_dir'].split(' (')[0]).expanduser()
-        if (run_dir / 'metrics.csv').exists(): write(run_dir, old['command'], old['note'])
-        else: print(f"{f}: {run_dir} is not on this machine; left as it is")
+        run_dir, lost = Path(old['run_dir'].split(' (')[0]).expanduser(), old.get('lost', [])
+        if not (run_dir / 'metrics.csv').exists(): print(f"{f}: {run_dir} is not on this machine; left as it is"); continue
+        if training_summary(run_dir)['epochs_done'] < old['epochs_done']:
+            lost = lost + [{k: old[k] for k in ('epochs_done', 'train_hours', 'last_epoch', 'recorded', 'git_commit')}]
+        write(run_dir, old['command'], old['note'], lost)
 
 if __name__ == '__main__':
     if sys.argv[1:] == ['--refresh']: refresh()

@@ -156,7 +156,7 @@ def test_bench_serial_times_a_trained_run(jsb_run, tmp_path):
     assert row['fast_passes'] is None      # AF/SCF has no hidden AF layer: nothing to count
 
 def test_unfinished_records_are_written_and_refreshed_from_their_run_folders(jsb_run, tmp_path, monkeypatch, capsys):
-    "scripts/unfinished_record.py: a record names its run folder, epochs and command; `--refresh` rereads every run folder it finds and keeps each command and note."
+    "scripts/unfinished_record.py: a record names its run folder, epochs and command; `--refresh` rereads every run folder it finds, keeps each command and note, and keeps a restarted run's earlier progress as lost."
     import importlib.util
     spec = importlib.util.spec_from_file_location('unfinished_record', Path(__file__).parents[1] / 'scripts' / 'unfinished_record.py')
     ur = importlib.util.module_from_spec(spec); spec.loader.exec_module(ur)
@@ -172,4 +172,7 @@ def test_unfinished_records_are_written_and_refreshed_from_their_run_folders(jsb
     ur.refresh()
     fresh = json.loads(rec_file.read_text())
     assert fresh['epochs_done'] == 1 and fresh['note'] == 'kept' and fresh['command'] == 'lf_train ... --resume'
+    assert [(l['epochs_done'], l['last_epoch']['epoch']) for l in fresh['lost']] == [(99, 0)]   # fewer epochs than recorded: started again
+    ur.refresh()
+    assert len(json.loads(rec_file.read_text())['lost']) == 1   # a second refresh of the same run loses nothing more
     assert json.loads((tmp_path / 'jsb_gone.json').read_text())['epochs_done'] == 7 and 'not on this machine' in capsys.readouterr().out
