@@ -4,12 +4,15 @@ shows these records in its runs-in-progress table.
 
     python scripts/unfinished_record.py RUN_DIR "COMMAND THAT CONTINUES IT" [NOTE]
     python scripts/unfinished_record.py --refresh    # every record whose run folder is on this machine, same command and note
+    python scripts/unfinished_record.py --resume [RECORD ...]   # start each record's command again (at most 2 runs at a time)
+
+--resume starts the commands in this shell's environment: activate the project's venv and set LATENT_FLOWS_DATA first.
 
 A run folder lives outside the work tree, so a session on a new machine starts without it. Rerunning the command starts
 the run again from epoch 0; the next `--refresh` sees fewer epochs than the record held and keeps the old progress under
 `lost` (epochs, hours, last epoch), so the CPU time a run has cost stays on the record.
 """
-import csv, datetime, json, sys
+import csv, datetime, json, os, subprocess, sys
 from pathlib import Path
 from latent_flows.train import training_summary
 
@@ -24,7 +27,8 @@ def record(run_dir: Path, command: str, note: str = '', lost: list = ()) -> dict
                 last_epoch=last, config=cfg, hardware=s['hardware'], git_commit=s['git_commit'],
                 recorded=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'), note=note, lost=list(lost))
 
-RECORDS = Path(__file__).resolve().parents[1] / 'results' / 'music' / 'unfinished'
+ROOT = Path(__file__).resolve().parents[1]   # the repository: commands run from here
+RECORDS = ROOT / 'results' / 'music' / 'unfinished'
 
 def write(run_dir: Path, command: str, note: str = '', lost: list = ()):
     rec = record(run_dir, command, note, lost)
@@ -43,6 +47,30 @@ def refresh():
             lost = lost + [{k: old[k] for k in ('epochs_done', 'train_hours', 'last_epoch', 'recorded', 'git_commit')}]
         write(run_dir, old['command'], old['note'], lost)
 
+def running(run_dir: Path) -> bool:
+    "Whether an `lf_train` process on this machine is training into `run_dir`."
+    return subprocess.run(['pgrep', '-f', f'lf_train .*--out {run_dir}( |$)'], capture_output=True).returncode == 0
+
+LOGS = Path(os.environ.get('LATENT_FLOWS_RUNS', Path.home() / 'lf_runs')) / 'logs'
+
+def resume(names=(), max_runs: int = 2):
+    """Start the command of each record (those named, in that order, else all) whose run is not training already, detached from
+    this shell, its output appended to LOGS/<record>.log; at most `max_runs` runs train at a time (2 on the 2-core machine)."""
+    files = [RECORDS / (n if n.endswith('.json') else f'{n}.json') for n in names] or sorted(RECORDS.glob('*.json'))
+    recs = [(f, json.loads(f.read_text())) for f in files]
+    dirs = {f: Path(r['run_dir'].split(' (')[0]).expanduser() for f, r in recs}
+    busy = sum(running(d) for d in dirs.values())
+    LOGS.mkdir(parents=True, exist_ok=True)
+    for f, r in recs:
+        if running(dirs[f]): print(f"{f.stem}: training already"); continue
+        if busy >= max_runs: print(f"{f.stem}: waits ({busy} runs training)"); continue
+        log = LOGS / f'{f.stem}.log'
+        with open(log, 'a') as out:   # bash expands the command's ~ and its VAR=value prefixes
+            subprocess.Popen(['bash', '-c', r['command']], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                             stdin=subprocess.DEVNULL, start_new_session=True)
+        busy += 1; print(f"{f.stem}: started, log {log}")
+
 if __name__ == '__main__':
     if sys.argv[1:] == ['--refresh']: refresh()
+    elif sys.argv[1:2] == ['--resume']: resume(sys.argv[2:])
     else: write(Path(sys.argv[1]).expanduser(), sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else '')

@@ -173,6 +173,17 @@ def test_unfinished_records_are_written_and_refreshed_from_their_run_folders(jsb
     fresh = json.loads(rec_file.read_text())
     assert fresh['epochs_done'] == 1 and fresh['note'] == 'kept' and fresh['command'] == 'lf_train ... --resume'
     assert [(l['epochs_done'], l['last_epoch']['epoch']) for l in fresh['lost']] == [(99, 0)]   # fewer epochs than recorded: started again
+    assert json.loads((tmp_path / 'jsb_gone.json').read_text())['epochs_done'] == 7 and 'not on this machine' in capsys.readouterr().out
     ur.refresh()
     assert len(json.loads(rec_file.read_text())['lost']) == 1   # a second refresh of the same run loses nothing more
-    assert json.loads((tmp_path / 'jsb_gone.json').read_text())['epochs_done'] == 7 and 'not on this machine' in capsys.readouterr().out
+    # --resume starts each record's command from the repository root, detached, logging beside the runs; none past max_runs
+    monkeypatch.setattr(ur, 'LOGS', tmp_path / 'logs')
+    marker = tmp_path / 'started'
+    (tmp_path / 'jsb_gone.json').write_text(json.dumps(dict(gone, command=f'pwd > {marker}')))
+    ur.resume(['jsb_gone'], max_runs=0)
+    assert 'waits' in capsys.readouterr().out and not marker.exists()
+    ur.resume(['jsb_gone'])
+    for _ in range(100):
+        if marker.exists() and marker.read_text(): break
+        time.sleep(0.1)
+    assert marker.read_text().strip() == str(Path(__file__).resolve().parents[1]) and (tmp_path / 'logs' / 'jsb_gone.log').exists()
