@@ -49,7 +49,7 @@ def refresh():
 
 def running(run_dir: Path) -> bool:
     "Whether an `lf_train` process on this machine is training into `run_dir`."
-    return subprocess.run(['pgrep', '-f', f'lf_train .*--out {run_dir}( |$)'], capture_output=True).returncode == 0
+    return subprocess.run(['pgrep', '-f', f'[l]f_train .*--out {run_dir}( |$)'], capture_output=True).returncode == 0   # [l]: not a shell's line that waits on it
 
 LOGS = Path(os.environ.get('LATENT_FLOWS_RUNS', Path.home() / 'lf_runs')) / 'logs'
 
