@@ -42,7 +42,8 @@ def refresh():
     for f in sorted(RECORDS.glob('*.json')):
         old = json.loads(f.read_text())
         run_dir, lost = Path(old['run_dir'].split(' (')[0]).expanduser(), old.get('lost', [])
-        if not (run_dir / 'metrics.csv').exists(): print(f"{f}: {run_dir} is not on this machine; left as it is"); continue
+        if not (run_dir / 'metrics.csv').exists():
+            print(f"{f}: {run_dir} {'has no finished epoch yet' if run_dir.exists() else 'is not on this machine'}; left as it is"); continue
         if training_summary(run_dir)['epochs_done'] < old['epochs_done']:
             lost = lost + [{k: old[k] for k in ('epochs_done', 'train_hours', 'last_epoch', 'recorded', 'git_commit')}]
         write(run_dir, old['command'], old['note'], lost)
