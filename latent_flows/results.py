@@ -7,13 +7,13 @@ from __future__ import annotations
 from .bench import read_results, markdown_table
 from .flows import position_std
 from .model import ModelConfig
-from .train import MODELS
+from .train import MODELS, preset
 
 # %% auto #0
 __all__ = ['PAPER_MUSIC', 'DATASET_NAMES', 'PAPER_BEST', 'unfinished', 'machine_label', 'where_trained', 'budget_label',
            'saved_sizes', 'position_start', 'layer_start', 'old_start', 'group_label', 'stopped_on_its_own',
            'lend_finished_runs', 'short_commit', 'train_commits', 'runs_of', 'runs_by_model', 'nll_table', 'seed_rows',
-           'best_flow', 'paper_grid', 'hours', 'budget_rows', 'fill_in_rows', 'status_rows']
+           'best_flow', 'paper_grid', 'hours', 'budget_rows', 'fill_in_rows', 'paper_schedule', 'status_rows']
 
 # %% ../nbs/12_results.ipynb #a5589bdb
 PAPER_MUSIC = {   # the paper's test NLL (nats/step); only the numbers PAPER.md confirms
@@ -203,12 +203,21 @@ def fill_in_rows(headline: list, others: dict, datasets=tuple(DATASET_NAMES), mo
                          'group': label, 'budget': f"{r.get('epochs')} epochs, {hours(r)} h {where_trained(r)}"})
     return rows
 
-def status_rows(records: list, paper_best: dict = PAPER_BEST, datasets=tuple(DATASET_NAMES), models=MODELS) -> list:
-    "The README's status: per data set, our best model (lowest mean over seeds) among `records`, its number beside the paper's best, and its budget."
+def paper_schedule(r: dict) -> bool:
+    "Whether a run (a results file or an `unfinished` record) trained with the KL warm-up and ramp of the paper's preset for its pair."
+    p = vars(preset(r['dataset'], r['model']))
+    return all(r['config'][k] == p[k] for k in ('kl_warmup_epochs', 'kl_anneal_epochs'))
+
+def status_rows(records: list, paper_best: dict = PAPER_BEST, datasets=tuple(DATASET_NAMES), models=MODELS, progress: list = ()) -> list:
+    """The README's status: per data set, our best model (lowest mean over seeds) among `records`, its number beside the paper's best, and its budget.
+    A data set with no finished run but a run under way in `progress` (the `results/music/unfinished/` records) says how far that run has got."""
     rows = []
     for ds in datasets:
         b = best_flow(records, ds, models)
-        if not b: rows.append({'data set': DATASET_NAMES[ds], 'best model': '—', 'ours': 'not run yet', 'paper': f'{paper_best[ds]:.2f}', 'budget': ''}); continue
+        if not b:
+            run = next((p for p in progress if p['dataset'] == ds), None)
+            rows.append({'data set': DATASET_NAMES[ds], 'best model': run['model'] if run else '—', 'ours': 'running' if run else 'not run yet', 'paper': f'{paper_best[ds]:.2f}',
+                         'budget': f"{run['epochs_done']} epochs, {run['train_hours']:.1f} h so far" if run else ''}); continue
         m, rs = b
         rows.append({'data set': DATASET_NAMES[ds], 'best model': m,
                      'ours': f"{_mean(rs):.2f}" + (f" (mean of {len(rs)} seeds)" if len(rs) > 1 else '') + (' unfinished' if any(map(unfinished, rs)) else ''),
