@@ -36,12 +36,16 @@ def write(run_dir: Path, command: str, note: str = '', lost: list = ()):
     out.parent.mkdir(parents=True, exist_ok=True); out.write_text(json.dumps(rec, indent=1))
     print(f"{out}: {rec['epochs_done']} epochs, {rec['train_hours']} h, last epoch {rec['last_epoch']}")
 
+def run_dir_of(rec: dict) -> Path:
+    "The run folder a record names (its `run_dir` without the explanation in brackets), on this machine."
+    return Path(rec['run_dir'].split(' (')[0]).expanduser()
+
 def refresh():
     """Rewrite every record from its run folder, keeping its command, note and lost attempts; a record whose folder is gone
     is left as it is, and one whose run has fewer epochs than it held (started again) keeps the old progress under `lost`."""
     for f in sorted(RECORDS.glob('*.json')):
         old = json.loads(f.read_text())
-        run_dir, lost = Path(old['run_dir'].split(' (')[0]).expanduser(), old.get('lost', [])
+        run_dir, lost = run_dir_of(old), old.get('lost', [])
         if not (run_dir / 'metrics.csv').exists():
             print(f"{f}: {run_dir} {'has no finished epoch yet' if run_dir.exists() else 'is not on this machine'}; left as it is"); continue
         if training_summary(run_dir)['epochs_done'] < old['epochs_done']:
@@ -59,7 +63,7 @@ def resume(names=(), max_runs: int = 2):
     this shell, its output appended to LOGS/<record>.log; at most `max_runs` runs train at a time (2 on the 2-core machine)."""
     files = [RECORDS / (n if n.endswith('.json') else f'{n}.json') for n in names] or sorted(RECORDS.glob('*.json'))
     recs = [(f, json.loads(f.read_text())) for f in files]
-    dirs = {f: Path(r['run_dir'].split(' (')[0]).expanduser() for f, r in recs}
+    dirs = {f: run_dir_of(r) for f, r in recs}
     busy = sum(running(d) for d in dirs.values())
     LOGS.mkdir(parents=True, exist_ok=True)
     for f, r in recs:
