@@ -187,3 +187,16 @@ def test_unfinished_records_are_written_and_refreshed_from_their_run_folders(jsb
         if marker.exists() and marker.read_text(): break
         time.sleep(0.1)
     assert marker.read_text().strip() == str(Path(__file__).resolve().parents[1]) and (tmp_path / 'logs' / 'jsb_gone.log').exists()
+    # --pause marks a record (its run, if training, is stopped): a --resume of all passes it by, a refresh keeps the mark,
+    # and naming it resumes it
+    marker.unlink(); ur.pause('jsb_gone', 'cores go elsewhere')
+    assert json.loads((tmp_path / 'jsb_gone.json').read_text())['paused'] == 'cores go elsewhere'
+    ur.write(jsb_run, 'true', 'a note', paused='kept too'); ur.refresh()
+    assert json.loads(rec_file.read_text())['paused'] == 'kept too'
+    capsys.readouterr(); ur.resume()
+    assert 'started' not in capsys.readouterr().out and not marker.exists()
+    ur.resume(['jsb_gone'])
+    for _ in range(100):
+        if marker.exists() and marker.read_text(): break
+        time.sleep(0.1)
+    assert marker.exists() and 'paused' not in json.loads((tmp_path / 'jsb_gone.json').read_text())
