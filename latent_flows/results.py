@@ -10,10 +10,11 @@ from .model import ModelConfig
 from .train import MODELS, preset
 
 # %% auto #0
-__all__ = ['PAPER_MUSIC', 'DATASET_NAMES', 'PAPER_BEST', 'unfinished', 'machine_label', 'where_trained', 'budget_label',
+__all__ = ['PAPER_MUSIC', 'DATASET_NAMES', 'PAPER_BEST', 'STOPS', 'unfinished', 'machine_label', 'where_trained', 'budget_label',
            'saved_sizes', 'position_start', 'layer_start', 'old_start', 'group_label', 'stopped_on_its_own',
            'lend_finished_runs', 'short_commit', 'train_commits', 'runs_of', 'runs_by_model', 'nll_table', 'seed_rows',
-           'best_flow', 'paper_grid', 'hours', 'budget_rows', 'fill_in_rows', 'paper_schedule', 'status_rows']
+           'best_flow', 'best_of_groups', 'under_way', 'paper_grid', 'hours', 'budget_rows', 'fill_in_rows',
+           'paper_schedule', 'status_rows']
 
 # %% ../nbs/12_results.ipynb #a5589bdb
 PAPER_MUSIC = {   # the paper's test NLL (nats/step); only the numbers PAPER.md confirms
@@ -154,16 +155,24 @@ def best_flow(records: list, dataset: str, models=MODELS) -> tuple | None:
     runs = {m: rs for m in models if m != 'lstm' and (rs := _runs(records, dataset, m))}
     return min(runs.items(), key=lambda kv: _mean(kv[1]), default=None)
 
+def best_of_groups(groups: dict, dataset: str, models=MODELS) -> tuple | None:
+    """(label, model, its runs) of the best flow on `dataset` over groups of results trained differently ({label: records}):
+    each group's seeds are averaged apart, never with another group's."""
+    found = [(label, *b) for label, recs in groups.items() if (b := best_flow(recs, dataset, models))]
+    return min(found, key=lambda f: _mean(f[2]), default=None)
+
+def under_way(p: dict) -> str: return 'paused' if p.get('paused') else 'running'   # an `unfinished` record's state
+
 def paper_grid(records: list, paper: dict = PAPER_MUSIC, datasets=tuple(DATASET_NAMES), models=MODELS, progress: list = ()) -> list:
     """The paper's music table with our numbers in it: a row per model, a column per data set, each cell 'ours (paper)'.
     Ours is the mean test NLL over the seeds among `records` ('—' where we have no run; '†' marks an unfinished run);
     the paper's number is shown where PAPER.md gives one. A last row puts our best flow beside the paper's best number.
-    `progress` (the records of runs under way, `results/music/unfinished/`) fills a cell we have no number for with how far its run has got."""
+    `progress` (the records of runs under way or paused, `results/music/unfinished/`) fills a cell we have no number for with how far its run has got."""
     running = {(p['dataset'], p['model']): p for p in progress}
     def cell(rs, p, key=None):
         run = running.get(key)
         ours = (f"{_mean(rs):.2f}{'†' if any(map(unfinished, rs)) else ''}" if rs else
-                f"running: {run['epochs_done']} ep, {run['train_hours']:.1f} h" if run else '—')
+                f"{under_way(run)}: {run['epochs_done']} ep, {run['train_hours']:.1f} h" if run else '—')
         return ours + (f' ({p:.2f})' if p is not None else '')
     rows = [{'model': m, **{DATASET_NAMES[ds]: cell(_runs(records, ds, m), paper.get((ds, m)), (ds, m)) for ds in datasets}} for m in models]
     best = {'model': 'best flow'}
@@ -173,10 +182,10 @@ def paper_grid(records: list, paper: dict = PAPER_MUSIC, datasets=tuple(DATASET_
     return rows + [best]
 
 def hours(r: dict) -> str: return f"{r['train_wall_s'] / 3600:.1f}"
+STOPS = {'min_lr': 'lr decayed away', 'epochs': 'all epochs', 'budget': 'time budget', 'unfinished': 'unfinished'}   # how a run stopped, in words
 
 def budget_rows(records: list, datasets=tuple(DATASET_NAMES), models=MODELS) -> list:
     "One row per (data set, model) among `records`: each seed's test NLL, its epochs and training hours, where it trained and how it stopped."
-    stops = {'min_lr': 'lr decayed away', 'epochs': 'all epochs', 'budget': 'time budget', 'unfinished': 'unfinished'}
     rows = []
     for ds in datasets:
         for m in models:
@@ -186,7 +195,7 @@ def budget_rows(records: list, datasets=tuple(DATASET_NAMES), models=MODELS) -> 
                          'mean': f'{_mean(rs):.3f}', 'K': ', '.join(sorted({str(r['K']) for r in rs})),
                          'epochs': ', '.join(str(r.get('epochs')) for r in rs), 'hours': ', '.join(map(hours, rs)),
                          'trained on': ', '.join(dict.fromkeys(machine_label(r.get('train_hardware') or r.get('hardware') or {}) for r in rs)),
-                         'stopped': ', '.join(dict.fromkeys(stops.get((r.get('budget') or {}).get('stopped_by'), '?') for r in rs))})
+                         'stopped': ', '.join(dict.fromkeys(STOPS.get((r.get('budget') or {}).get('stopped_by'), '?') for r in rs))})
     return rows
 
 def fill_in_rows(headline: list, others: dict, datasets=tuple(DATASET_NAMES), models=MODELS) -> list:
@@ -208,19 +217,23 @@ def paper_schedule(r: dict) -> bool:
     p = vars(preset(r['dataset'], r['model']))
     return all(r['config'][k] == p[k] for k in ('kl_warmup_epochs', 'kl_anneal_epochs'))
 
-def status_rows(records: list, paper_best: dict = PAPER_BEST, datasets=tuple(DATASET_NAMES), models=MODELS, progress: list = ()) -> list:
+def status_rows(records: list | dict, paper_best: dict = PAPER_BEST, datasets=tuple(DATASET_NAMES), models=MODELS, progress: list = ()) -> list:
     """The README's status: per data set, our best model (lowest mean over seeds) among `records`, its number beside the paper's best, and its budget.
+    `records` may be groups trained differently ({label: records}): the best over them is shown with its group's label.
     A data set with no finished run but a run under way in `progress` (the `results/music/unfinished/` records) says how far that run has got."""
+    groups = records if isinstance(records, dict) else {None: records}
     rows = []
     for ds in datasets:
-        b = best_flow(records, ds, models)
+        b = best_of_groups(groups, ds, models)
         if not b:
             run = next((p for p in progress if p['dataset'] == ds), None)
-            rows.append({'data set': DATASET_NAMES[ds], 'best model': run['model'] if run else '—', 'ours': 'running' if run else 'not run yet', 'paper': f'{paper_best[ds]:.2f}',
+            rows.append({'data set': DATASET_NAMES[ds], 'best model': run['model'] if run else '—', 'ours': under_way(run) if run else 'not run yet', 'paper': f'{paper_best[ds]:.2f}',
                          'budget': f"{run['epochs_done']} epochs, {run['train_hours']:.1f} h so far" if run else ''}); continue
-        m, rs = b
-        rows.append({'data set': DATASET_NAMES[ds], 'best model': m,
+        label, m, rs = b
+        stop = (rs[0].get('budget') or {}).get('stopped_by')
+        rows.append({'data set': DATASET_NAMES[ds], 'best model': m + (f' ({label})' if label else ''),
                      'ours': f"{_mean(rs):.2f}" + (f" (mean of {len(rs)} seeds)" if len(rs) > 1 else '') + (' unfinished' if any(map(unfinished, rs)) else ''),
-                     'paper': f'{paper_best[ds]:.2f}', 'budget': f"{', '.join(str(r.get('epochs')) for r in rs)} epochs, {'/'.join(map(hours, rs))} h on {machine_label(rs[0].get('train_hardware') or rs[0].get('hardware') or {})}"})
+                     'paper': f'{paper_best[ds]:.2f}', 'budget': f"{', '.join(str(r.get('epochs')) for r in rs)} epochs, {'/'.join(map(hours, rs))} h on {machine_label(rs[0].get('train_hardware') or rs[0].get('hardware') or {})}"
+                                                               + (', stopped by its time budget' if stop == 'budget' else '')})
     return rows
 
