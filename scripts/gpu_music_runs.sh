@@ -8,7 +8,8 @@
 #   MuseData AF/AF and AF/SCF with the text schedule's KL warm-up (4 epochs at 1e-5, then a 10-epoch ramp): the paper's
 #     music schedule (20 + 15 epochs) would spend a few minutes wholly inside its warm-up;
 #   the MuseData LSTM baseline at its preset (SGD, no KL schedule).
-# IAF/SCF is left to the CPU: its density is serial in time, which a GPU does not speed up.
+# IAF/SCF is left to the CPU: its density steps through time, so a GPU trains it only about 4x faster than one CPU
+# thread, against about 50x for AF/AF (results/bench_training_{cpu,cuda}.json, JSB): a few GPU minutes buy it little.
 # The runs share the GPU through MPS where the machine has it (their small kernels then overlap), else by time slices.
 # Needs python3 with a CUDA build of PyTorch, the package's other needs (carry fastcore where it is missing) and the
 # data under $LATENT_FLOWS_DATA.

@@ -19,6 +19,7 @@ from latent_flows.train import training_summary
 
 def record(run_dir: Path, command: str, note: str = '', lost: list = (), paused: str | None = None) -> dict:
     s = training_summary(run_dir)
+    if not s: raise SystemExit(f"{run_dir}: no checkpoint yet (last.pt comes at the first epoch's end); write the record after it")
     rows = list(csv.DictReader((run_dir / 'metrics.csv').read_text().splitlines())) if (run_dir / 'metrics.csv').exists() else []
     last = {k: float(rows[-1][k]) if k != 'epoch' else int(rows[-1][k]) for k in ('epoch', 'kl_weight', 'val_elbo_nll', 'lr')} if rows else None
     cfg = s['config']
