@@ -98,6 +98,11 @@ def test_run_model_script_trains_evaluates_samples_and_resumes(shared_data, tmp_
     assert REQUIRED <= recs[0].keys() and recs[0]['subset']['sequences'] == 5
     assert recs[0]['steps'] == recs[1]['steps'] and recs[0]['nll'] == recs[1]['nll']   # not retrained; evaluation seeded
     assert sorted(p.name for p in (tmp_path / 'res' / 'samples' / 'jsb_AF-SCF').iterdir()) == ['sample_0.mid', 'sample_0.png', 'sample_1.mid', 'sample_1.png']
+    # LF_SAMPLES=0 (a machine without music21, such as the lent GPU's): the results file, no samples
+    args[5] = tmp_path / 'res2'
+    r = subprocess.run(list(map(str, args)), capture_output=True, text=True, env={**env, 'LF_SAMPLES': '0'}, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert (tmp_path / 'res2' / 'jsb_AF-SCF_test.json').exists() and not (tmp_path / 'res2' / 'samples').exists()
 
 def test_music_per_T_plus_1_converts_exactly_once(tmp_path):
     import importlib.util
