@@ -26,7 +26,7 @@ export LATENT_FLOWS_GIT_COMMIT=${LATENT_FLOWS_GIT_COMMIT:-$(git rev-parse HEAD 2
 export LF_SAMPLES=0 TQDM_DISABLE=1 PYTHONUNBUFFERED=1
 # the package from this tree, its commands as small wrappers: nothing to install on a machine that cannot fetch
 bin=$runs/bin; mkdir -p "$bin"; export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH} PATH=$bin:$PATH
-for c in lf_train lf_evaluate lf_sample; do   # a file, not python3 -c: fastcore's call_parse reads argv only in a module
+for c in lf_train lf_evaluate; do   # files, not python3 -c: fastcore's call_parse reads argv only in a module
   printf '#!/usr/bin/env python3\nfrom latent_flows.cli import %s\n%s()\n' $c $c >"$bin/$c"; chmod +x "$bin/$c"
 done
 

@@ -39,6 +39,8 @@ def write(run_dir: Path, command: str, note: str = '', lost: list = (), paused: 
     out.parent.mkdir(parents=True, exist_ok=True); out.write_text(json.dumps(rec, indent=1))
     print(f"{out}: {rec['epochs_done']} epochs, {rec['train_hours']} h, last epoch {rec['last_epoch']}")
 
+def record_file(name: str) -> Path: return RECORDS / (name if name.endswith('.json') else f'{name}.json')   # a record by its name
+
 def run_dir_of(rec: dict) -> Path:
     "The run folder a record names (its `run_dir` without the explanation in brackets), on this machine."
     return Path(rec['run_dir'].split(' (')[0]).expanduser()
@@ -65,8 +67,7 @@ def running(run_dir: Path) -> bool:
 def pause(name: str, why: str):
     """Stop the run of record `name` (SIGTERM: lf_train saves a checkpoint at its next step and stops) and mark the record
     paused, saying `why`: a `--resume` with no names passes it by, and naming it resumes it."""
-    f = RECORDS / (name if name.endswith('.json') else f'{name}.json')
-    rec = json.loads(f.read_text())
+    f = record_file(name); rec = json.loads(f.read_text())
     subprocess.run(['pkill', '-TERM', '-f', _training(run_dir_of(rec))])
     f.write_text(json.dumps(dict(rec, paused=why), indent=1)); print(f"{f.stem}: paused ({why})")
 
@@ -76,7 +77,7 @@ def resume(names=(), max_runs: int = 2):
     """Start the command of each record (those named, in that order, else all but the paused) whose run is not training already,
     detached from this shell, its output appended to LOGS/<record>.log; at most `max_runs` runs train at a time (2 on the 2-core
     machine). A paused record named here is resumed and no longer paused."""
-    files = [RECORDS / (n if n.endswith('.json') else f'{n}.json') for n in names] or sorted(RECORDS.glob('*.json'))
+    files = [record_file(n) for n in names] or sorted(RECORDS.glob('*.json'))
     recs = [(f, json.loads(f.read_text())) for f in files]
     for f, r in recs:
         if names and r.pop('paused', None): f.write_text(json.dumps(r, indent=1))
