@@ -13,7 +13,7 @@ from .train import MODELS, preset
 __all__ = ['PAPER_MUSIC', 'DATASET_NAMES', 'PAPER_BEST', 'STOPS', 'unfinished', 'machine_label', 'where_trained', 'budget_label',
            'saved_sizes', 'position_start', 'layer_start', 'old_start', 'group_label', 'stopped_on_its_own',
            'lend_finished_runs', 'short_commit', 'train_commits', 'runs_of', 'runs_by_model', 'nll_table', 'seed_rows',
-           'best_flow', 'best_of_groups', 'under_way', 'paper_grid', 'hours', 'budget_rows', 'fill_in_rows',
+           'best_flow', 'best_of_groups', 'under_way', 'paper_grid', 'hours', 'stopped', 'budget_rows', 'fill_in_rows',
            'paper_schedule', 'status_rows']
 
 # %% ../nbs/12_results.ipynb #a5589bdb
@@ -183,6 +183,7 @@ def paper_grid(records: list, paper: dict = PAPER_MUSIC, datasets=tuple(DATASET_
 
 def hours(r: dict) -> str: return f"{r['train_wall_s'] / 3600:.1f}"
 STOPS = {'min_lr': 'lr decayed away', 'epochs': 'all epochs', 'budget': 'time budget', 'unfinished': 'unfinished'}   # how a run stopped, in words
+def stopped(rs: list) -> str: return ', '.join(dict.fromkeys(STOPS.get((r.get('budget') or {}).get('stopped_by'), '?') for r in rs))   # how runs stopped
 
 def budget_rows(records: list, datasets=tuple(DATASET_NAMES), models=MODELS) -> list:
     "One row per (data set, model) among `records`: each seed's test NLL, its epochs and training hours, where it trained and how it stopped."
@@ -195,7 +196,7 @@ def budget_rows(records: list, datasets=tuple(DATASET_NAMES), models=MODELS) -> 
                          'mean': f'{_mean(rs):.3f}', 'K': ', '.join(sorted({str(r['K']) for r in rs})),
                          'epochs': ', '.join(str(r.get('epochs')) for r in rs), 'hours': ', '.join(map(hours, rs)),
                          'trained on': ', '.join(dict.fromkeys(machine_label(r.get('train_hardware') or r.get('hardware') or {}) for r in rs)),
-                         'stopped': ', '.join(dict.fromkeys(STOPS.get((r.get('budget') or {}).get('stopped_by'), '?') for r in rs))})
+                         'stopped': stopped(rs)})
     return rows
 
 def fill_in_rows(headline: list, others: dict, datasets=tuple(DATASET_NAMES), models=MODELS) -> list:
