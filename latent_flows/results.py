@@ -161,7 +161,9 @@ def best_of_groups(groups: dict, dataset: str, models=MODELS) -> tuple | None:
     found = [(label, *b) for label, recs in groups.items() if (b := best_flow(recs, dataset, models))]
     return min(found, key=lambda f: _mean(f[2]), default=None)
 
-def under_way(p: dict) -> str: return 'paused' if p.get('paused') else 'running'   # an `unfinished` record's state
+def under_way(p: dict) -> str:
+    "The state of a run in progress, from its `results/music/unfinished/` record: 'paused' or 'running'."
+    return 'paused' if p.get('paused') else 'running'
 
 def paper_grid(records: list, paper: dict = PAPER_MUSIC, datasets=tuple(DATASET_NAMES), models=MODELS, progress: list = ()) -> list:
     """The paper's music table with our numbers in it: a row per model, a column per data set, each cell 'ours (paper)'.
@@ -181,9 +183,15 @@ def paper_grid(records: list, paper: dict = PAPER_MUSIC, datasets=tuple(DATASET_
         best[DATASET_NAMES[ds]] = (f'{b[0]} ' + cell(b[1], None) if b else '—') + (f' ({PAPER_BEST[ds]:.2f})' if ds in PAPER_BEST else '')
     return rows + [best]
 
-def hours(r: dict) -> str: return f"{r['train_wall_s'] / 3600:.1f}"
+def hours(r: dict) -> str:
+    "A run's training hours, to a tenth."
+    return f"{r['train_wall_s'] / 3600:.1f}"
+
 STOPS = {'min_lr': 'lr decayed away', 'epochs': 'all epochs', 'budget': 'time budget', 'unfinished': 'unfinished'}   # how a run stopped, in words
-def stopped(rs: list) -> str: return ', '.join(dict.fromkeys(STOPS.get((r.get('budget') or {}).get('stopped_by'), '?') for r in rs))   # how runs stopped
+
+def stopped(rs: list) -> str:
+    "How the runs `rs` stopped, in words, each way once ('lr decayed away, time budget')."
+    return ', '.join(dict.fromkeys(STOPS.get((r.get('budget') or {}).get('stopped_by'), '?') for r in rs))
 
 def budget_rows(records: list, datasets=tuple(DATASET_NAMES), models=MODELS) -> list:
     "One row per (data set, model) among `records`: each seed's test NLL, its epochs and training hours, where it trained and how it stopped."
