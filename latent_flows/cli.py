@@ -15,9 +15,9 @@ DATASETS_HELP = 'ptb, jsb, nottingham, musedata, piano or chorales'   # data.DAT
 MODELS_HELP = 'AF/AF, AF/SCF, IAF/SCF, independent or lstm'
 
 # %% auto #0
-__all__ = ['DATASETS_HELP', 'MODELS_HELP', 'DEMO_SIZES', 'DEMO_TEMPERATURE', 'parse_overrides', 'cli_errors', 'lf_train',
-           'evaluate_run', 'lf_evaluate', 'sample_run', 'lf_sample', 'lf_bench', 'demo_weights', 'key_frequency_nll',
-           'roll_stats', 'save_demo_weights', 'load_demo_model', 'lf_demo', 'lf_data']
+__all__ = ['DATASETS_HELP', 'MODELS_HELP', 'DEMO_SIZES', 'DEMO_TEMPERATURE', 'parse_overrides', 'cli_errors', 'train_config',
+           'lf_train', 'evaluate_run', 'lf_evaluate', 'sample_run', 'lf_sample', 'lf_bench', 'demo_weights',
+           'key_frequency_nll', 'roll_stats', 'save_demo_weights', 'load_demo_model', 'lf_demo', 'lf_data']
 
 # %% ../nbs/08_cli.ipynb #51070f0c
 def parse_overrides(text: str | None, cls) -> dict:
@@ -62,6 +62,22 @@ def cli_errors():
 def _positive(name: str, value, minimum=1):
     if value is not None and value < minimum: _fail(f'--{name} must be >= {minimum}, got {value}')
 
+def train_config(dataset: str | None = None, model: str | None = None, out: str = 'runs/run', epochs: int | None = None, minutes: float | None = None,
+                 batch_size: int | None = None, lr: float | None = None, seed: int = 0, device: str | None = None, sizes: str | None = None,
+                 set: str | None = None, resume: bool = False):
+    """The `TrainConfig` that `lf_train`'s options give (same names and defaults): the preset for (`dataset`, `model`) with the
+    options and the `set` overrides on top; with `resume` and no dataset, model or sizes, the run in `out`'s own config with them."""
+    from latent_flows.model import ModelConfig
+    from latent_flows.train import TrainConfig, preset, run_config
+    over = parse_overrides(set, TrainConfig)
+    options = dict(epochs=epochs, max_minutes=minutes, batch_size=batch_size, lr=lr, seed=seed if seed != 0 else None, device=device)
+    for k in ('dataset', 'model', 'sizes') + tuple(k for k, v in options.items() if v is not None):
+        if k in over: raise ValueError(f"--set {k}=...: {k} has its own option (--{'minutes' if k == 'max_minutes' else k}); give it there, once")
+    over.update({k: v for k, v in options.items() if v is not None})
+    if resume and dataset is None and model is None and sizes is None:   # continue with the run's own config; budgets may change
+        return replace(run_config(out), **over)   # (a folder without a run: a clear FileNotFoundError)
+    return preset(dataset or 'chorales', model or 'AF/AF', sizes=parse_overrides(sizes, ModelConfig), **over)
+
 @call_parse
 def lf_train(
     dataset: Param(f"data set: {DATASETS_HELP} (default chorales; with --resume alone, the run's)", str) = None,
@@ -81,18 +97,9 @@ def lf_train(
 ):
     "Train a latent-flow model or the LSTM baseline with the paper's preset for (dataset, model). Launch with torchrun for several GPUs."
     from latent_flows.core import default_device
-    from latent_flows.model import ModelConfig
-    from latent_flows.train import TrainConfig, TrainingStopped, preset, train, run_config
+    from latent_flows.train import TrainingStopped, train
     with cli_errors():
-        over = parse_overrides(set, TrainConfig)
-        options = dict(epochs=epochs, max_minutes=minutes, batch_size=batch_size, lr=lr, seed=seed if seed != 0 else None, device=device)
-        for k in ('dataset', 'model', 'sizes') + tuple(k for k, v in options.items() if v is not None):
-            if k in over: _fail(f"--set {k}=...: {k} has its own option (--{'minutes' if k == 'max_minutes' else k}); give it there, once")
-        over.update({k: v for k, v in options.items() if v is not None})
-        if resume and dataset is None and model is None and sizes is None:   # continue with the run's own config; budgets may change
-            cfg = replace(run_config(out), **over)   # (a folder without a run: a clear FileNotFoundError)
-        else:
-            cfg = preset(dataset or 'chorales', model or 'AF/AF', sizes=parse_overrides(sizes, ModelConfig), **over)
+        cfg = train_config(dataset, model, out, epochs, minutes, batch_size, lr, seed, device, sizes, set, resume)
         dev = default_device(cfg.device)   # a device that does not exist fails here, before anything is written
         budget = ', '.join(b for b in (f'up to {cfg.epochs} epochs', cfg.max_minutes and f'{cfg.max_minutes:g} min', cfg.max_steps and f'{cfg.max_steps} steps') if b)
         # what is about to happen, before the first progress bar (on stderr: stdout ends with the summary's JSON line)

@@ -13,8 +13,8 @@ from .train import MODELS, preset
 __all__ = ['PAPER_MUSIC', 'DATASET_NAMES', 'PAPER_BEST', 'STOPS', 'unfinished', 'machine_label', 'where_trained', 'budget_label',
            'saved_sizes', 'position_start', 'layer_start', 'old_start', 'group_label', 'stopped_on_its_own',
            'lend_finished_runs', 'short_commit', 'train_commits', 'runs_of', 'runs_by_model', 'nll_table', 'seed_rows',
-           'best_flow', 'best_of_groups', 'under_way', 'paper_grid', 'hours', 'stopped', 'budget_rows', 'fill_in_rows',
-           'paper_schedule', 'status_rows']
+           'best_flow', 'best_of_groups', 'under_way', 'progress_label', 'paper_grid', 'hours', 'stopped',
+           'budget_rows', 'fill_in_rows', 'paper_schedule', 'status_rows']
 
 # %% ../nbs/12_results.ipynb #a5589bdb
 PAPER_MUSIC = {   # the paper's test NLL (nats/step); only the numbers PAPER.md confirms
@@ -162,19 +162,24 @@ def best_of_groups(groups: dict, dataset: str, models=MODELS) -> tuple | None:
     return min(found, key=lambda f: _mean(f[2]), default=None)
 
 def under_way(p: dict) -> str:
-    "The state of a run in progress, from its `results/music/unfinished/` record: 'paused' or 'running'."
-    return 'paused' if p.get('paused') else 'running'
+    "The state of a run in progress, from its `results/music/unfinished/` record: 'queued' (not started), 'paused' or 'running'."
+    return 'queued' if p.get('status') == 'queued' else 'paused' if p.get('paused') else 'running'
+
+def progress_label(p: dict) -> str:
+    "How far a run in progress has got, for a table's cell: 'running: 14 ep, 3.4 h' (or paused), or 'queued'."
+    state = under_way(p)
+    return state if state == 'queued' else f"{state}: {p['epochs_done']} ep, {p['train_hours']:.1f} h"
 
 def paper_grid(records: list, paper: dict = PAPER_MUSIC, datasets=tuple(DATASET_NAMES), models=MODELS, progress: list = ()) -> list:
     """The paper's music table with our numbers in it: a row per model, a column per data set, each cell 'ours (paper)'.
     Ours is the mean test NLL over the seeds among `records` ('—' where we have no run; '†' marks an unfinished run);
     the paper's number is shown where PAPER.md gives one. A last row puts our best flow beside the paper's best number.
-    `progress` (the records of runs under way or paused, `results/music/unfinished/`) fills a cell we have no number for with how far its run has got."""
+    `progress` (the records of runs under way, paused or queued, `results/music/unfinished/`) fills a cell we have no number for with how far its run has got."""
     running = {(p['dataset'], p['model']): p for p in progress}
     def cell(rs, p, key=None):
         run = running.get(key)
         ours = (f"{_mean(rs):.2f}{'†' if any(map(unfinished, rs)) else ''}" if rs else
-                f"{under_way(run)}: {run['epochs_done']} ep, {run['train_hours']:.1f} h" if run else '—')
+                progress_label(run) if run else '—')
         return ours + (f' ({p:.2f})' if p is not None else '')
     rows = [{'model': m, **{DATASET_NAMES[ds]: cell(_runs(records, ds, m), paper.get((ds, m)), (ds, m)) for ds in datasets}} for m in models]
     best = {'model': 'best flow'}
@@ -237,7 +242,7 @@ def status_rows(records: list | dict, paper_best: dict = PAPER_BEST, datasets=tu
         if not b:
             run = next((p for p in progress if p['dataset'] == ds), None)
             rows.append({'data set': DATASET_NAMES[ds], 'best model': run['model'] if run else '—', 'ours': under_way(run) if run else 'not run yet', 'paper': f'{paper_best[ds]:.2f}',
-                         'budget': f"{run['epochs_done']} epochs, {run['train_hours']:.1f} h so far" if run else ''}); continue
+                         'budget': ('not started' if under_way(run) == 'queued' else f"{run['epochs_done']} epochs, {run['train_hours']:.1f} h so far") if run else ''}); continue
         label, m, rs = b
         stop = (rs[0].get('budget') or {}).get('stopped_by')
         rows.append({'data set': DATASET_NAMES[ds], 'best model': m + (f' ({label})' if label else ''),

@@ -205,3 +205,37 @@ def test_unfinished_records_are_written_and_refreshed_from_their_run_folders(jsb
         if marker.exists() and marker.read_text(): break
         time.sleep(0.1)
     assert marker.exists() and 'paused' not in json.loads((tmp_path / 'jsb_gone.json').read_text())
+
+def test_queued_runs_wait_their_turn_and_finished_runs_are_passed_by(jsb_run, tmp_path, monkeypatch, capsys):
+    "scripts/unfinished_record.py --queue: a run not started yet gets a `queued` record with its run_model.sh command and config; `--resume` starts started runs first, then the queue in order, and passes by a run that has finished and been evaluated."
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('unfinished_record', Path(__file__).parents[1] / 'scripts' / 'unfinished_record.py')
+    ur = importlib.util.module_from_spec(spec); spec.loader.exec_module(ur)
+    recs, res = tmp_path / 'records', tmp_path / 'res'
+    monkeypatch.setattr(ur, 'RECORDS', recs); monkeypatch.setattr(ur, 'LOGS', tmp_path / 'logs')
+    ur.queue('jsb', 'IAF/SCF', tmp_path / 'runs' / 'IAF-SCF', res, ['--batch_size', '4', '--set', 'kl_warmup_epochs=2'], 'next')
+    q = json.loads((recs / 'jsb_IAF-SCF.json').read_text())
+    assert q['status'] == 'queued' and q['epochs_done'] == 0 and q['note'] == 'next' and q['last_epoch'] is None
+    assert (q['config']['model'], q['config']['batch_size'], q['config']['kl_warmup_epochs']) == ('IAF/SCF', 4, 2)   # lf_train's options, read as lf_train reads them
+    assert q['command'].startswith('OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 bash scripts/run_model.sh jsb IAF/SCF ')
+    assert q['command'].endswith("--batch_size 4 --set kl_warmup_epochs=2") and ur.results_file_of(q) == res / 'jsb_IAF-SCF_test.json'
+    with pytest.raises(SystemExit, match='record of that run already'): ur.queue('jsb', 'AF/AF', tmp_path / 'runs' / 'IAF-SCF', res)
+    with pytest.raises(ValueError, match='unknown TrainConfig field'): ur.queue('jsb', 'AF/AF', tmp_path / 'runs' / 'x', res, ['--set', 'lrr=1'])
+    ur.refresh()
+    assert 'is not started yet' in capsys.readouterr().out and json.loads((recs / 'jsb_IAF-SCF.json').read_text())['status'] == 'queued'
+    time.sleep(1.1); ur.queue('jsb', 'independent', tmp_path / 'runs' / 'independent', res)   # queued later: starts later
+    # a started run whose training ended and whose results file is newer than its best checkpoint is passed by
+    ur.write(jsb_run, f'bash scripts/run_model.sh jsb AF/SCF {jsb_run} {res}')
+    done = res / 'jsb_AF-SCF_test.json'; done.parent.mkdir(exist_ok=True); done.write_text('{}')
+    marks = {n: tmp_path / f'started-{n}' for n in ('IAF-SCF', 'independent')}
+    for n, m in marks.items():   # the queued commands stand in for training by leaving a mark
+        f = recs / f'jsb_{n}.json'; f.write_text(json.dumps(dict(json.loads(f.read_text()), command=f'echo {n} > {m}')))
+    capsys.readouterr(); ur.resume(max_runs=1)
+    out = capsys.readouterr().out
+    assert 'finished and evaluated' in out and 'jsb_IAF-SCF: started' in out and 'jsb_independent: waits' in out
+    for _ in range(100):
+        if marks['IAF-SCF'].exists(): break
+        time.sleep(0.1)
+    assert marks['IAF-SCF'].exists() and not marks['independent'].exists()
+    done.unlink(); ur.resume(['jsb_' + jsb_run.name], max_runs=0)   # without its results file the run is not passed by
+    assert 'waits' in capsys.readouterr().out
