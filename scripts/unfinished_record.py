@@ -120,11 +120,11 @@ def pause(name: str, why: str):
 
 LOGS = Path(os.environ.get('LATENT_FLOWS_RUNS', Path.home() / 'lf_runs')) / 'logs'
 
-def resume(names=(), max_runs: int = 2):
+def resume(names=(), max_runs: int = 2, skip=()) -> list:
     """Start the command of each record (those named, in that order, else all but the paused: started runs first, then the queued in
     the order they were queued) whose run is not under way already nor finished and evaluated, detached from this shell, its
     output appended to LOGS/<record>.log; at most `max_runs` runs train at a time (2 on the 2-core machine). A paused record
-    named here is resumed and no longer paused."""
+    named here is resumed and no longer paused. Records named in `skip` are passed by. Returns the names of the records started."""
     files = [record_file(n) for n in names] or sorted(RECORDS.glob('*.json'))
     recs = [(f, json.loads(f.read_text())) for f in files]
     if not names: recs.sort(key=lambda fr: (fr[1].get('status') == 'queued', fr[1]['recorded'] if fr[1].get('status') == 'queued' else ''))
@@ -132,9 +132,10 @@ def resume(names=(), max_runs: int = 2):
         if names and r.pop('paused', None): f.write_text(json.dumps(r, indent=1))
     recs = [(f, r) for f, r in recs if not r.get('paused')]
     dirs = {f: run_dir_of(r) for f, r in recs}
-    busy = sum(running(d) for d in dirs.values())
+    busy, started = sum(running(d) for d in dirs.values()), []
     LOGS.mkdir(parents=True, exist_ok=True)
     for f, r in recs:
+        if f.stem in skip: continue
         if running(dirs[f]): print(f"{f.stem}: training already"); continue
         if finished(r): print(f"{f.stem}: finished and evaluated ({results_file_of(r)}): commit its results and remove the record"); continue
         if busy >= max_runs: print(f"{f.stem}: waits ({busy} runs training)"); continue
@@ -142,12 +143,24 @@ def resume(names=(), max_runs: int = 2):
         with open(log, 'a') as out:   # bash expands the command's ~ and its VAR=value prefixes
             subprocess.Popen(['bash', '-c', r['command']], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
                              stdin=subprocess.DEVNULL, start_new_session=True)
-        busy += 1; print(f"{f.stem}: started, log {log}")
+        busy += 1; started.append(f.stem); print(f"{f.stem}: started, log {log}")
+    return started
+
+def follow_step(started: set, failed: set):
+    """One round of `follow`: `refresh`, then `resume` all but the `failed`. A run this loop `started` that has stopped without
+    finishing failed (a run stops unfinished only when killed, and killing ends the loop too): it is added to `failed` and
+    not started again, so a run that cannot go on does not take a core over and over; its log says why."""
+    refresh()
+    for name in sorted(started - failed):
+        rec = json.loads(record_file(name).read_text())
+        if not running(run_dir_of(rec)) and not finished(rec):
+            failed.add(name); print(f"{name}: stopped without finishing; not started again (see {LOGS / name}.log)")
+    started.update(resume(skip=failed)); sys.stdout.flush()
 
 def follow(minutes: float = 10):
     "Keep the training slots full until killed: every `minutes`, `refresh` the records, then `resume` (the next queued run takes a freed slot)."
-    while True:
-        refresh(); resume(); sys.stdout.flush(); time.sleep(60 * minutes)
+    started, failed = set(), set()
+    while True: follow_step(started, failed); time.sleep(60 * minutes)
 
 if __name__ == '__main__':
     if sys.argv[1:] == ['--refresh']: refresh()

@@ -239,3 +239,23 @@ def test_queued_runs_wait_their_turn_and_finished_runs_are_passed_by(jsb_run, tm
     assert marks['IAF-SCF'].exists() and not marks['independent'].exists()
     done.unlink(); ur.resume(['jsb_' + jsb_run.name], max_runs=0)   # without its results file the run is not passed by
     assert 'waits' in capsys.readouterr().out
+
+def test_follow_does_not_restart_a_run_that_failed(tmp_path, monkeypatch, capsys):
+    "scripts/unfinished_record.py --follow: a run it started that stops without finishing is not started again on the next round."
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('unfinished_record', Path(__file__).parents[1] / 'scripts' / 'unfinished_record.py')
+    ur = importlib.util.module_from_spec(spec); spec.loader.exec_module(ur)
+    monkeypatch.setattr(ur, 'RECORDS', tmp_path / 'records'); monkeypatch.setattr(ur, 'LOGS', tmp_path / 'logs')
+    ur.queue('jsb', 'AF/AF', tmp_path / 'runs' / 'AF-AF', tmp_path / 'res')
+    f, count = tmp_path / 'records' / 'jsb_AF-AF.json', tmp_path / 'starts'
+    f.write_text(json.dumps(dict(json.loads(f.read_text()), command=f'echo started >> {count}; exit 1')))   # a run that dies at once
+    started, failed = set(), set()
+    ur.follow_step(started, failed)
+    assert started == {'jsb_AF-AF'} and not failed
+    for _ in range(100):
+        if count.exists() and not ur.running(tmp_path / 'runs' / 'AF-AF'): break
+        time.sleep(0.1)
+    time.sleep(0.2); capsys.readouterr()
+    ur.follow_step(started, failed); ur.follow_step(started, failed)
+    assert failed == {'jsb_AF-AF'} and 'stopped without finishing' in capsys.readouterr().out
+    time.sleep(0.5); assert count.read_text().count('started') == 1
