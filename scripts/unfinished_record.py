@@ -148,10 +148,11 @@ def resume(names=(), max_runs: int = 2, skip=()) -> list:
 
 def follow_step(started: set, failed: set):
     """One round of `follow`: `refresh`, then `resume` all but the `failed`. A run this loop `started` that has stopped without
-    finishing failed (a run stops unfinished only when killed, and killing ends the loop too): it is added to `failed` and
+    finishing failed (a session's end kills the runs and this loop together; `--pause` marks its record, which is passed by anyway): it is added to `failed` and
     not started again, so a run that cannot go on does not take a core over and over; its log says why."""
     refresh()
     for name in sorted(started - failed):
+        if not record_file(name).exists(): started.discard(name); continue   # its results committed and the record removed
         rec = json.loads(record_file(name).read_text())
         if not running(run_dir_of(rec)) and not finished(rec):
             failed.add(name); print(f"{name}: stopped without finishing; not started again (see {LOGS / name}.log)")
@@ -171,4 +172,5 @@ if __name__ == '__main__':
         queue(args[0], args[1], Path(args[2]).expanduser(), Path(args[3]).expanduser(), args[4:], note)
     elif sys.argv[1:2] == ['--resume']: resume(sys.argv[2:])
     elif sys.argv[1:2] == ['--pause'] and len(sys.argv) == 4: pause(sys.argv[2], sys.argv[3])
-    else: write(Path(sys.argv[1]).expanduser(), sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else '')
+    elif len(sys.argv) in (3, 4) and not sys.argv[1].startswith('--'): write(Path(sys.argv[1]).expanduser(), sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else '')
+    else: raise SystemExit(__doc__)
