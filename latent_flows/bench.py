@@ -99,18 +99,22 @@ def bench_flows(lengths=(64, 256, 1024), batch: int = 32, zsize: int = 16, devic
 # %% ../nbs/07_bench.ipynb #877070a6
 def bench_lstm_steps(batches=(5, 15), T: int = 100, dim: int = 50, context_dim: int = 64, lstm_size: int = 500, lstm_layers: int = 2,
                      device=None, repeat: int = 3) -> list:
-    "Seconds for T serial LSTM steps, forward and backward: `nn.LSTM` called per step against `lstm_steps` on the same weights."
+    """Seconds for T serial LSTM steps, forward and backward: `nn.LSTM` called per step against `lstm_steps` on the same weights,
+    which sums the weight gradients 64 steps at a time, and against `lstm_steps` leaving them to autograd, which sums them at
+    every step (`chunk=None`); `speedup` and `chunk_speedup` are the ratios of the first and last to the second."""
     device = default_device(device); rows = []
     lstm = torch.nn.LSTM(dim + context_dim, lstm_size, lstm_layers, batch_first=True, dropout=0.2).to(device).train()
     for B in batches:
         x, ctx = torch.randn(B, T, dim, device=device), torch.randn(B, T, context_dim, device=device)
         state = tuple(torch.zeros(lstm_layers, B, lstm_size, device=device) for _ in range(2))
-        def run(by_hand):
-            step = lstm_steps(lstm, state, ctx, by_hand)
+        def run(by_hand, chunk):
+            step = lstm_steps(lstm, state, ctx, by_hand, chunk=chunk)
             torch.stack([step(x[:, t]) for t in range(T)], 1).sum().backward()
-        times = {name: time_call(lambda: run(by_hand), repeat=repeat, device=device) for name, by_hand in (('nn_lstm_per_step', False), ('stepped_cell', True))}
-        rows.append(dict(batch=B, T=T, lstm=f'{lstm_layers}x{lstm_size}', nn_lstm_per_step_s=times['nn_lstm_per_step'],
-                         stepped_cell_s=times['stepped_cell'], speedup=times['nn_lstm_per_step'] / times['stepped_cell']))
+        ways = (('nn_lstm_per_step', False, 64), ('stepped_cell', True, 64), ('stepped_cell_summed_every_step', True, None))
+        times = {name: time_call(lambda: run(by_hand, chunk), repeat=repeat, device=device) for name, by_hand, chunk in ways}
+        rows.append(dict(batch=B, T=T, lstm=f'{lstm_layers}x{lstm_size}', **{f'{name}_s': s for name, s in times.items()},
+                         speedup=times['nn_lstm_per_step'] / times['stepped_cell'],
+                         chunk_speedup=times['stepped_cell_summed_every_step'] / times['stepped_cell']))
     return rows
 
 # %% ../nbs/07_bench.ipynb #863fc864

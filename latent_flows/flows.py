@@ -14,8 +14,8 @@ from .scalar import Affine, NLSq, push
 
 # %% auto #0
 __all__ = ['POSITION_KINDS', 'PRIORS', 'MaskedLinear', 'MADE', 'make_transform', 'HiddenAF', 'eager_serial', 'SCF', 'FlowStack',
-           'hidden_stack', 'lstm_cell', 'lstm_steps', 'TimeFlow', 'AF', 'IAF', 'position_std', 'PositionFeatures',
-           'FlowPrior', 'build_prior']
+           'hidden_stack', 'lstm_cell', 'StepMatmul', 'lstm_steps', 'TimeFlow', 'AF', 'IAF', 'position_std',
+           'PositionFeatures', 'FlowPrior', 'build_prior']
 
 # %% ../nbs/03_flows.ipynb #291bf5a8
 def _masked(x, y, logdet, mask):
@@ -194,18 +194,40 @@ def hidden_stack(kind, dim, n_layers, context_dim=0, hidden=100, transform='nlsq
     return FlowStack([make(i) for i in range(n_layers)])
 
 # %% ../nbs/03_flows.ipynb #b3a179e4
-def lstm_cell(x_gates, h, c, w_hh):
-    "One LSTM step from the input's share of the gates (x W_ih^T + biases), in PyTorch's gate order i, f, g, o."
-    i, f, g, o = (x_gates + h @ w_hh.T).chunk(4, -1)
+def lstm_cell(gates, c):
+    "One LSTM step from its gates before their nonlinearities (x W_ih^T + h W_hh^T + biases, PyTorch's order i, f, g, o) and the cell state c."
+    i, f, g, o = gates.chunk(4, -1)
     c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
     return torch.sigmoid(o) * torch.tanh(c), c
 
-def lstm_steps(lstm: nn.LSTM, state, context=None, by_hand: bool | None = None):
+class StepMatmul(torch.autograd.Function):
+    """`x @ w.T` at one step of a loop through time, with the weight's gradient summed over the steps in a few large
+    products instead of one small product and one full-size addition per step. Each step's backward keeps its
+    (output gradient, input) pair in `acc`; every `chunk` pairs become one product added to a running sum; the first
+    step's backward hands `w` the total. Autograd runs that one last: every later step depends on the first."""
+    @staticmethod
+    def forward(ctx, x, w, acc: dict, first: bool, chunk: int):
+        ctx.save_for_backward(x, w); ctx.acc, ctx.first, ctx.chunk = acc, first, chunk
+        return x @ w.T
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors; acc = ctx.acc
+        acc.setdefault('pairs', []).append((g, x))
+        if len(acc['pairs']) >= ctx.chunk or ctx.first:
+            gs, xs = zip(*acc.pop('pairs'))
+            part = torch.cat(gs).T @ torch.cat(xs)
+            acc['sum'] = part if acc.get('sum') is None else acc['sum'] + part
+        return g @ w if ctx.needs_input_grad[0] else None, acc.pop('sum') if ctx.first else None, None, None, None
+
+def lstm_steps(lstm: nn.LSTM, state, context=None, by_hand: bool | None = None, chunk: int | None = 64):
     """Step `lstm` (unidirectional, batch first) through time from `state` = (h, c): returns `step`, which takes one
     step's input (B, n) and returns the top layer's output (B, hidden). When the input ends in a `context` known for
     all steps (B, T, C), `step` takes the rest of each input and the t-th call adds the context's step t.
     `by_hand` runs the LSTM's weights through `lstm_cell` instead of calling `lstm` once per step; by default it
-    does so except on CUDA, where we have not measured it against cuDNN (`bench_lstm_steps` does)."""
+    does so except on CUDA, where we have not measured it against cuDNN (`bench_lstm_steps` does); while autograd
+    records, its products with the weights are `StepMatmul`s, whose weight gradients are summed every `chunk` steps
+    (`chunk=None`: plain products, their weight gradients summed by autograd at every step)."""
     if lstm.bidirectional or lstm.proj_size or not lstm.batch_first:
         raise ValueError('lstm_steps needs a unidirectional, batch-first nn.LSTM without projections')
     if by_hand is None: by_hand = lstm.weight_hh_l0.device.type != 'cuda'
@@ -229,10 +251,17 @@ def lstm_steps(lstm: nn.LSTM, state, context=None, by_hand: bool | None = None):
         gates0 = iter(F.linear(context, w_ih[0][:, n:], bias[0]).unbind(1))
         w_ih[0] = w_ih[0][:, :n]   # sliced once: slicing per step would cost a full-size zero gradient per step
     h, c = map(list, state)
+    # A step's product with a weight is small, but its weight gradient is a full-size product and a full-size addition
+    # per step, which on the CPU stream the weights through memory twice more; StepMatmul sums them `chunk` steps at a time.
+    accs, steps = [({}, {}) for _ in range(L)], itertools.count()
+    defer = chunk is not None and torch.is_grad_enabled() and w_hh[0].requires_grad
+    def mm(x, w, acc, first): return StepMatmul.apply(x, w, acc, first, chunk) if defer else x @ w.T
     def step(x):
+        first = next(steps) == 0
         for l in range(L):
             if l: x = F.dropout(h[l - 1], lstm.dropout, lstm.training)   # between layers, as nn.LSTM does
-            h[l], c[l] = lstm_cell(F.linear(x, w_ih[l], next(gates0) if l == 0 else bias[l]), h[l], c[l], w_hh[l])
+            gates = mm(x, w_ih[l], accs[l][0], first) + mm(h[l], w_hh[l], accs[l][1], first) + (next(gates0) if l == 0 else bias[l])
+            h[l], c[l] = lstm_cell(gates, c[l])
         return h[-1]
     return step
 
