@@ -214,11 +214,12 @@ class StepMatmul(torch.autograd.Function):
     def backward(ctx, g):
         x, w = ctx.saved_tensors; acc = ctx.acc
         acc.setdefault('pairs', []).append((g, x))
-        if len(acc['pairs']) >= ctx.chunk or ctx.first:
-            gs, xs = zip(*acc.pop('pairs'))
-            part = torch.cat(gs).T @ torch.cat(xs)
+        if len(acc['pairs']) >= ctx.chunk or ctx.first:   # (under autocast g is in the product's lower precision: as autograd does,
+            gs, xs = zip(*acc.pop('pairs'))                  #  the products run in it and the sum is kept in the weight's)
+            part = (torch.cat(gs).T @ torch.cat(xs).to(g.dtype)).to(w.dtype)
             acc['sum'] = part if acc.get('sum') is None else acc['sum'] + part
-        return g @ w if ctx.needs_input_grad[0] else None, acc.pop('sum') if ctx.first else None, None, None, None
+        gx = (g @ w.to(g.dtype)).to(x.dtype) if ctx.needs_input_grad[0] else None
+        return gx, acc.pop('sum') if ctx.first else None, None, None, None
 
 def lstm_steps(lstm: nn.LSTM, state, context=None, by_hand: bool | None = None, chunk: int | None = 64):
     """Step `lstm` (unidirectional, batch first) through time from `state` = (h, c): returns `step`, which takes one
