@@ -212,14 +212,16 @@ class StepMatmul(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, g):
-        x, w = ctx.saved_tensors; acc = ctx.acc
-        acc.setdefault('pairs', []).append((g, x))
-        if len(acc['pairs']) >= ctx.chunk or ctx.first:   # (under autocast g is in the product's lower precision: as autograd does,
-            gs, xs = zip(*acc.pop('pairs'))                  #  the products run in it and the sum is kept in the weight's)
-            part = (torch.cat(gs).T @ torch.cat(xs).to(g.dtype)).to(w.dtype)
-            acc['sum'] = part if acc.get('sum') is None else acc['sum'] + part
+        x, w = ctx.saved_tensors; acc, gw = ctx.acc, None
+        if ctx.needs_input_grad[1]:
+            acc.setdefault('pairs', []).append((g, x))
+            if len(acc['pairs']) >= ctx.chunk or ctx.first:   # (under autocast g is in the product's lower precision: as autograd
+                gs, xs = zip(*acc.pop('pairs'))                  #  does, the products run in it and the sum is kept in the weight's)
+                part = (torch.cat(gs).T @ torch.cat(xs).to(g.dtype)).to(w.dtype)
+                acc['sum'] = part if acc.get('sum') is None else acc['sum'] + part
+            if ctx.first: gw = acc.pop('sum')
         gx = (g @ w.to(g.dtype)).to(x.dtype) if ctx.needs_input_grad[0] else None
-        return gx, acc.pop('sum') if ctx.first else None, None, None, None
+        return gx, gw, None, None, None
 
 def lstm_steps(lstm: nn.LSTM, state, context=None, by_hand: bool | None = None, chunk: int | None = 64):
     """Step `lstm` (unidirectional, batch first) through time from `state` = (h, c): returns `step`, which takes one
