@@ -16,7 +16,7 @@ from .model import ModelConfig, build_model
 # %% auto #0
 __all__ = ['time_call', 'write_results', 'markdown_table', 'show_table', 'results_caption', 'print_table', 'bench_nlsq',
            'bench_flows', 'bench_lstm_steps', 'bench_sampling', 'counting_passes', 'bench_serial', 'bench_training',
-           'bench_positions', 'bench_batching', 'bench_projection', 'results_dir', 'read_results']
+           'bench_positions', 'bench_batching', 'bench_step_chunk', 'bench_projection', 'results_dir', 'read_results']
 
 # %% ../nbs/07_bench.ipynb #655c7b38
 def time_call(fn, repeat: int = 3, warmup: int = 1, device=None) -> float:
@@ -261,6 +261,36 @@ def bench_batching(dataset: str = 'piano', model: str = 'AF/AF', group: int = 8,
                          one_by_one_s=times[True], padded_s=times[False], padded_over_one_by_one=times[False] / times[True],
                          padding=1 - sum(map(sum, lengths)) / sum(len(l) * max(l) for l in lengths)))
     return rows
+
+# %% ../nbs/07_bench.ipynb #fd269b9f
+def bench_step_chunk(dataset: str = 'piano', model: str = 'IAF/SCF', batch: int = 8, steps: int = 3, chunks=(64, None), device=None,
+                     sizes: dict | None = None) -> list:
+    """Seconds per training step (forward and backward, no optimiser step) of `model` with each of `chunks` as its
+    `TimeFlow.step_chunk`, taken in turn on the same `steps` batches after a warm-up batch, whose gradients are compared."""
+    from latent_flows.train import batch_loss
+    from latent_flows.data import make_loader
+    from latent_flows.flows import TimeFlow
+    device = default_device(device)
+    cfg, train_data, net, _ = _training_setup(dataset, model, device, sizes, batch_size=batch, grad_accum=1, loss_average='sequences')
+    flows = [m for m in net.modules() if isinstance(m, TimeFlow)]
+    batches = [b for _, b in zip(range(steps + 1), make_loader(train_data, batch, seed=0))]
+    def step(b, chunk):
+        for f in flows: f.step_chunk = chunk
+        torch.manual_seed(0)                                   # the same noise and dropout both ways
+        batch_loss(net, b['x'].to(device), b['mask'].to(device), cfg, beta=1.0)[0].backward()
+        grads = [p.grad.clone() for p in net.parameters() if p.grad is not None]
+        net.zero_grad(); return grads
+    first = [step(batches[0], c) for c in chunks]              # warm-up, and the gradients compared
+    rel_diff = max(max(((g - g0).abs().max() / g0.abs().max().clamp_min(1e-30)).item() for g, g0 in zip(gs, first[0])) for gs in first[1:])
+    secs = dict.fromkeys(chunks, 0.0)
+    for b in batches[1:]:
+        for c in chunks:
+            t = time.perf_counter(); step(b, c)
+            if device.type == 'cuda': torch.cuda.synchronize()
+            secs[c] += time.perf_counter() - t
+    lengths = [int(b['mask'].sum(1).max()) for b in batches[1:]]
+    return [dict(dataset=dataset, model=model, batch=batch, steps=steps, longest=max(lengths), chunk=str(c), seconds_per_step=secs[c] / steps,
+                 over_first=secs[c] / secs[chunks[0]], max_rel_grad_diff=rel_diff) for c in chunks]
 
 # %% ../nbs/07_bench.ipynb #71f3ae2b
 def bench_projection(dataset: str = 'ptb', models=PRIORS + ('lstm',), steps: int = 2, device=None, sizes: dict | None = None,

@@ -243,7 +243,7 @@ def lf_sample(
 # %% ../nbs/08_cli.ipynb #deabcc0f
 @call_parse
 def lf_bench(
-    suite: Param("nlsq, flows, lstm_steps, sampling, serial, training, positions, batching or projection", str) = 'sampling',
+    suite: Param("nlsq, flows, lstm_steps, step_chunk, sampling, serial, training, positions, batching or projection", str) = 'sampling',
     dataset: Param("projection: the data set whose preset is timed and projected to a full run", str) = 'ptb',
     device: Param("cpu, cuda or cuda:N", str) = None,
     lengths: Param("comma-separated sequence lengths (flows, sampling)", str) = None,
@@ -270,11 +270,12 @@ def lf_bench(
         elif suite == 'sampling': rows = bench.bench_sampling(ints(lengths or '32,64,128,256,512,1024', 'lengths'), ints(batches or '1,64', 'batches'), device=device, sizes=sz, time_limit=time_limit)
         elif suite == 'serial': rows = bench.bench_serial(run, lengths=ints(lengths or '32,128', 'lengths'), batches=ints(batches or '1,16', 'batches'), device=device, sizes=sz)
         elif suite == 'lstm_steps': rows = bench.bench_lstm_steps(device=device)
+        elif suite == 'step_chunk': rows = bench.bench_step_chunk(device=device, sizes=sz)
         elif suite == 'training': rows = bench.bench_training(device=device, sizes=sz)
         elif suite == 'positions': rows = bench.bench_positions(device=device, sizes=sz)
         elif suite == 'batching': rows = bench.bench_batching(device=device, sizes=sz)
         elif suite == 'projection': rows = bench.bench_projection(dataset, device=device, sizes=sz)
-        else: raise ValueError(f"suite must be nlsq, flows, lstm_steps, sampling, serial, training, positions, batching or projection, got {suite!r}")
+        else: raise ValueError(f"suite must be nlsq, flows, lstm_steps, step_chunk, sampling, serial, training, positions, batching or projection, got {suite!r}")
         bench.print_table(rows)
         name = f'projection_{dataset}' if suite == 'projection' else suite   # one bill per data set
         print('->', bench.write_results(name, rows, out_dir, device, sizes=sz, time_limit=time_limit, **({'run': run} if run else {})))

@@ -270,6 +270,7 @@ def lstm_steps(lstm: nn.LSTM, state, context=None, by_hand: bool | None = None, 
 
 class TimeFlow(nn.Module):
     "An LSTM over the previous steps (of z for AF, of eps for IAF) conditions a hidden-dimension flow at every step."
+    step_chunk = 64   # the serial direction's `lstm_steps(chunk=...)`: its weight gradients summed every 64 steps (`bench_step_chunk`)
     def __init__(self, dim, hidden_flow: nn.Module, reads: str, context_dim=0, lstm_size=500, lstm_layers=2, dropout=0.0):
         super().__init__()
         if reads not in ('z', 'eps'): raise ValueError(f"reads must be 'z' (AF) or 'eps' (IAF), got {reads!r}")
@@ -298,7 +299,8 @@ class TimeFlow(nn.Module):
     def _serial(self, x, mask, context, direction):
         "The direction whose LSTM reads its own output: step through time."
         B, T, D = x.shape
-        step, prev, ys, logdet = lstm_steps(self.lstm, self._state0(context, B, x), context), x.new_zeros(B, D), [], x.new_zeros(B)
+        step = lstm_steps(self.lstm, self._state0(context, B, x), context, chunk=self.step_chunk)
+        prev, ys, logdet = x.new_zeros(B, D), [], x.new_zeros(B)
         for t in range(T):
             sl = slice(t, t + 1)
             ctx_t = None if context is None else context[:, sl]

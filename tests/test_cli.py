@@ -78,7 +78,7 @@ def test_help_explains_every_option(name):
     (['lf_evaluate', '/nonexistent/run'], '/nonexistent/run'),
     (['lf_sample', '/nonexistent/run', '--batch', '0'], '--batch must be >= 1'),
     (['lf_evaluate', '/nonexistent/run', '--limit', '0'], '--limit must be >= 1'),
-    (['lf_bench', '--suite', 'everything'], 'suite must be nlsq, flows, lstm_steps, sampling, serial, training, positions, batching or projection'),
+    (['lf_bench', '--suite', 'everything'], 'suite must be nlsq, flows, lstm_steps, step_chunk, sampling, serial, training, positions, batching or projection'),
 ])
 def test_bad_values_are_clear_errors(args, msg, tmp_path):
     r = run(args[0], *args[1:], cwd=tmp_path, ok=False)
