@@ -15,9 +15,10 @@ DATASETS_HELP = 'ptb, jsb, nottingham, musedata, piano or chorales'   # data.DAT
 MODELS_HELP = 'AF/AF, AF/SCF, IAF/SCF, independent or lstm'
 
 # %% auto #0
-__all__ = ['DATASETS_HELP', 'MODELS_HELP', 'DEMO_SIZES', 'DEMO_TEMPERATURE', 'parse_overrides', 'cli_errors', 'train_config',
-           'lf_train', 'evaluate_run', 'lf_evaluate', 'sample_run', 'lf_sample', 'lf_bench', 'demo_weights',
-           'key_frequency_nll', 'roll_stats', 'save_demo_weights', 'load_demo_model', 'lf_demo', 'lf_data']
+__all__ = ['DATASETS_HELP', 'MODELS_HELP', 'SUITES_HELP', 'DEMO_SIZES', 'DEMO_TEMPERATURE', 'parse_overrides', 'cli_errors',
+           'train_config', 'lf_train', 'evaluate_run', 'lf_evaluate', 'sample_run', 'lf_sample', 'lf_bench',
+           'demo_weights', 'key_frequency_nll', 'roll_stats', 'save_demo_weights', 'load_demo_model', 'lf_demo',
+           'lf_data']
 
 # %% ../nbs/08_cli.ipynb #51070f0c
 def parse_overrides(text: str | None, cls) -> dict:
@@ -241,9 +242,11 @@ def lf_sample(
     print(f'{len(samples)} samples -> {folder}/sample_*.mid, .png')
 
 # %% ../nbs/08_cli.ipynb #deabcc0f
+SUITES_HELP = 'nlsq, flows, lstm_steps, step_chunk, sampling, serial, training, positions, batching or projection'   # lf_bench's help and its error
+
 @call_parse
 def lf_bench(
-    suite: Param("nlsq, flows, lstm_steps, step_chunk, sampling, serial, training, positions, batching or projection", str) = 'sampling',
+    suite: Param(SUITES_HELP, str) = 'sampling',
     dataset: Param("projection: the data set whose preset is timed and projected to a full run", str) = 'ptb',
     device: Param("cpu, cuda or cuda:N", str) = None,
     lengths: Param("comma-separated sequence lengths (flows, sampling)", str) = None,
@@ -275,7 +278,7 @@ def lf_bench(
         elif suite == 'positions': rows = bench.bench_positions(device=device, sizes=sz)
         elif suite == 'batching': rows = bench.bench_batching(device=device, sizes=sz)
         elif suite == 'projection': rows = bench.bench_projection(dataset, device=device, sizes=sz)
-        else: raise ValueError(f"suite must be nlsq, flows, lstm_steps, step_chunk, sampling, serial, training, positions, batching or projection, got {suite!r}")
+        else: raise ValueError(f"suite must be {SUITES_HELP}, got {suite!r}")
         bench.print_table(rows)
         name = f'projection_{dataset}' if suite == 'projection' else suite   # one bill per data set
         print('->', bench.write_results(name, rows, out_dir, device, sizes=sz, time_limit=time_limit, **({'run': run} if run else {})))
