@@ -56,6 +56,7 @@ class TrainConfig:
     nan_policy: str = 'skip'               # 'skip' the batch or 'stop' the run on a non-finite loss or gradient
     max_bad_steps: int = 20                # consecutive skipped steps before the run stops anyway
     checkpoint_every: int = 100            # optimiser steps between checkpoints (and at every epoch end)
+    checkpoint_minutes: float = 10.0       # and at most this many minutes apart: a killed run loses no more (a Piano IAF/SCF step: ~1 min)
     amp: bool = False                      # bfloat16 autocast (for GPUs; runs on the CPU too, which is how CI tests it)
     seed: int = 0
     device: str | None = None
@@ -69,7 +70,7 @@ class TrainConfig:
                   ('nan_policy', self.nan_policy in ('skip', 'stop'), "'skip' or 'stop'"),
                   ('loss_average', self.loss_average in ('events', 'sequences'), "'events' or 'sequences'"),
                   ('valid_noise', self.valid_noise in ('fixed', 'fresh'), "'fixed' or 'fresh'")]
-        checks += [(f, getattr(self, f) > 0, 'positive') for f in ('epochs', 'batch_size', 'grad_accum', 'lr', 'elbo_samples', 'eval_K', 'lr_decay', 'eval_batch_size', 'checkpoint_every')]
+        checks += [(f, getattr(self, f) > 0, 'positive') for f in ('epochs', 'batch_size', 'grad_accum', 'lr', 'elbo_samples', 'eval_K', 'lr_decay', 'eval_batch_size', 'checkpoint_every', 'checkpoint_minutes')]
         checks += [(f, getattr(self, f) >= 0, '>= 0') for f in ('grad_clip', 'kl_start', 'kl_warmup_epochs', 'kl_anneal_epochs', 'free_bits', 'patience')]
         checks.append(('min_lr', 0 <= self.min_lr < self.lr, f'>= 0 and below lr ({self.lr})'))
         if self.max_minutes is not None: checks.append(('max_minutes', self.max_minutes > 0, 'positive or None'))
@@ -240,7 +241,7 @@ def config_changes(old: dict, new: dict, prefix: str = '') -> list:
     return out
 
 RUN_FILES = ('config.json', 'last.pt', 'best.pt', 'metrics.csv', 'train_summary.json', 'tb')
-FREE_FIELDS = ('epochs', 'max_minutes', 'max_steps', 'device', 'data_root', 'checkpoint_every', 'eval_K')   # may change between sittings
+FREE_FIELDS = ('epochs', 'max_minutes', 'max_steps', 'device', 'data_root', 'checkpoint_every', 'checkpoint_minutes', 'eval_K')   # may change between sittings
 MAX_SKIPPED_SHARE = 0.05   # a run that skipped more of its steps (non-finite loss or gradient; and more than 2) has not really trained: it fails
 
 def run_files(run_dir) -> list:
@@ -342,14 +343,16 @@ def train(cfg: TrainConfig, run_dir, resume: bool | str = False, progress: bool 
     t_start, wall0, bad_run, stepped = time.time(), st['wall_s'], 0, False
     stop_reason = 'epochs'
 
+    saved_at = time.time()                  # when last.pt was last written (or this sitting began): `checkpoint_minutes`
+
     def save_last():
-        nonlocal saved
+        nonlocal saved, saved_at
         if not _finite(model):                                                   # never replace a good state with a broken one
             kept = f"{last} keeps step {saved['step']}" if saved else 'no checkpoint was written'
             raise NonFiniteError(f"the weights became non-finite by step {st['step']} (epoch {st['epoch']}); {kept}; lower the learning rate")
         if main: save_atomic(dict(model=model.state_dict(), optimizer=opt.state_dict(), state=st, rng=_rng_state(),
                                   config=cfg.to_dict(), sizes=asdict(sizes), vocab=vocab), last)
-        saved = copy.deepcopy(st)
+        saved, saved_at = copy.deepcopy(st), time.time()
 
     step_clock = dict(start=None, seconds=0.0, steps=0)   # this sitting's optimiser steps: how long one takes
 
@@ -407,7 +410,7 @@ def train(cfg: TrainConfig, run_dir, resume: bool | str = False, progress: bool 
                     sums['kl'] += out['kl'].detach().sum().item(); sums['events'] += local_events.item()
                 st['batch'] = i + 1
                 bar.update(1); bar.set_postfix(loss=f"{sums['loss'] / max(sums['events'], 1):.3f}", beta=f'{beta:.2g}')
-                if last_micro and st['step'] % cfg.checkpoint_every == 0: save_last()
+                if last_micro and (st['step'] % cfg.checkpoint_every == 0 or time.time() - saved_at >= 60 * cfg.checkpoint_minutes): save_last()
                 if out_of_budget(): stop_reason = 'budget'; break
                 if asked and last_micro:                        # a signal came: stop here, where a checkpoint is exact
                     save_last(); bar.close()

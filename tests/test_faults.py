@@ -266,6 +266,20 @@ def test_demo_into_a_folder_of_another_run_is_one_line(shared_data, tmp_path):
     _one_line_error(r, 'different config', status=2)
     assert _files(tmp_path / 'demo' / 'run') == before
 
+def test_slow_steps_are_checkpointed_by_the_clock_too(shared_data, tmp_path, monkeypatch):
+    "A run whose steps are slow writes last.pt every `checkpoint_minutes` as well as every `checkpoint_every` steps: a kill loses no more."
+    written, orig = [], T.save_atomic
+    def counted(obj, path):
+        if Path(path).name == 'last.pt': written.append(obj['state']['step'])
+        orig(obj, path)
+    monkeypatch.setattr(T, 'save_atomic', counted)
+    train(_cfg(epochs=1, checkpoint_every=1000), tmp_path / 'steps', **quiet)    # 8 steps in 10 minutes' default: the epoch end only
+    assert written == [8]; written.clear()
+    train(_cfg(epochs=1, checkpoint_every=1000, checkpoint_minutes=1e-9), tmp_path / 'clock', **quiet)   # every step is overdue
+    assert written == [1, 2, 3, 4, 5, 6, 7, 8, 8]
+    a, b = (load_checkpoint(tmp_path / d / 'last.pt')['model'] for d in ('steps', 'clock'))
+    for k in a: assert torch.equal(a[k], b[k]), k                                # saving more often changes nothing it trains
+
 def test_changing_only_checkpoint_every_on_resume_is_not_a_different_config(shared_data, tmp_path):
     train(_cfg(max_steps=2, checkpoint_every=100), tmp_path / 'run', **quiet)
-    assert train(_cfg(max_steps=3, checkpoint_every=1), tmp_path / 'run', resume=True, **quiet)['steps'] == 3
+    assert train(_cfg(max_steps=3, checkpoint_every=1, checkpoint_minutes=0.5), tmp_path / 'run', resume=True, **quiet)['steps'] == 3

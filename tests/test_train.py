@@ -183,6 +183,7 @@ def test_two_process_ddp_matches_one(shared_data, tmp_path):
                                       (dict(optimizer='lbfgs'), "TrainConfig.optimizer must be 'adam'"),
                                       (dict(nan_policy='ignore'), "TrainConfig.nan_policy must be 'skip' or 'stop'"),
                                       (dict(loss_average='tokens'), "TrainConfig.loss_average must be 'events' or 'sequences'"),
+                                      (dict(checkpoint_minutes=0), 'TrainConfig.checkpoint_minutes must be positive'),
                                       (dict(sizes=dict(zsize=0)), 'ModelConfig.zsize must be >= 1'),
                                       (dict(sizes=dict(kind='video')), "ModelConfig.kind must be 'text' or 'music'")])
 def test_bad_configs(bad, msg):
