@@ -398,7 +398,7 @@ def lf_demo(
             roll_to_midi(real, out / 'real.mid')
             if not minutes:   # the shipped model as a run folder, for lf_sample (--interpolate, --vary) and lf_evaluate
                 (out / 'model').mkdir(exist_ok=True); shutil.copy(demo_weights(), out / 'model' / 'best.pt')
-            fig, ax = plt.subplots(2, 1, figsize=(10, 6), sharex=True)
+            fig, ax = plt.subplots(2, 1, figsize=(10, 6), sharex=True, sharey=True)   # one pitch axis: the registers compare at a glance
             plot_roll(real, ax[0], 'a real chorale (test split)')
             plot_roll(roll, ax[1], f'sampled by AF/SCF, prior temperature {temperature:g} ({what})')
             fig.tight_layout(); fig.savefig(out / 'sample.png', dpi=120); plt.close(fig)

@@ -414,7 +414,7 @@ def midi_to_roll(path, grid: float = CHORALE_GRID) -> np.ndarray:
     return roll
 
 def plot_roll(roll, ax=None, title=None):
-    "Draw a piano roll: time on x, MIDI pitch on y."
+    "Draw a piano roll: time on x, MIDI pitch on y. Axes shared with other rolls' (`sharey`) span the keys of all of them."
     import matplotlib.pyplot as plt
     roll = np.asarray(roll)
     ax = ax or plt.subplots(figsize=(8, 3))[1]
@@ -422,5 +422,6 @@ def plot_roll(roll, ax=None, title=None):
     lo, hi = (keys.min(), keys.max()) if len(keys) else (30, 60)
     ax.imshow(roll[:, lo:hi + 1].T, origin='lower', aspect='auto', cmap='Greys', interpolation='nearest',
               extent=(0, len(roll), LOWEST_PITCH + lo - 0.5, LOWEST_PITCH + hi + 0.5))
+    ax.autoscale(tight=True)   # imshow set the limits to this roll's keys, on every axis it shares: span all the rolls drawn
     ax.set(xlabel='time step', ylabel='MIDI pitch', title=title)
     return ax
