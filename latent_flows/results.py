@@ -13,7 +13,7 @@ from .train import MODELS, preset
 __all__ = ['PAPER_MUSIC', 'DATASET_NAMES', 'PAPER_BEST', 'STOPS', 'unfinished', 'machine_label', 'where_trained', 'budget_label',
            'saved_sizes', 'position_start', 'layer_start', 'old_start', 'group_label', 'stopped_on_its_own',
            'lend_finished_runs', 'short_commit', 'train_commits', 'runs_of', 'runs_by_model', 'nll_table', 'seed_rows',
-           'best_flow', 'best_of_groups', 'under_way', 'progress_label', 'paper_grid', 'hours', 'stopped',
+           'best_flow', 'best_of_groups', 'under_way', 'lost_label', 'progress_label', 'paper_grid', 'hours', 'stopped',
            'budget_rows', 'fill_in_rows', 'paper_schedule', 'status_rows']
 
 # %% ../nbs/12_results.ipynb #a5589bdb
@@ -165,10 +165,15 @@ def under_way(p: dict) -> str:
     "The state of a run in progress, from its `results/music/unfinished/` record: 'queued' (not started), 'paused' or 'running'."
     return 'queued' if p.get('status') == 'queued' else 'paused' if p.get('paused') else 'running'
 
+def lost_label(p: dict) -> str:
+    "What a run in progress lost with replaced machines (its record's `lost`), for a table's cell: ' (21 + 16 ep lost)', or ''."
+    lost = [str(l['epochs_done']) for l in p.get('lost', [])]
+    return f" ({' + '.join(lost)} ep lost)" if lost else ''
+
 def progress_label(p: dict) -> str:
-    "How far a run in progress has got, for a table's cell: 'running: 14 ep, 3.4 h' (or paused), or 'queued'."
+    "How far a run in progress has got, for a table's cell: 'running: 14 ep, 3.4 h' (or paused; and what machines took with them), or 'queued'."
     state = under_way(p)
-    return state if state == 'queued' else f"{state}: {p['epochs_done']} ep, {p['train_hours']:.1f} h"
+    return state if state == 'queued' else f"{state}: {p['epochs_done']} ep, {p['train_hours']:.1f} h{lost_label(p)}"
 
 def paper_grid(records: list, paper: dict = PAPER_MUSIC, datasets=tuple(DATASET_NAMES), models=MODELS, progress: list = ()) -> list:
     """The paper's music table with our numbers in it: a row per model, a column per data set, each cell 'ours (paper)'.
@@ -242,7 +247,7 @@ def status_rows(records: list | dict, paper_best: dict = PAPER_BEST, datasets=tu
         if not b:
             run = next((p for p in progress if p['dataset'] == ds), None)
             rows.append({'data set': DATASET_NAMES[ds], 'best model': run['model'] if run else '—', 'ours': under_way(run) if run else 'not run yet', 'paper': f'{paper_best[ds]:.2f}',
-                         'budget': ('not started' if under_way(run) == 'queued' else f"{run['epochs_done']} epochs, {run['train_hours']:.1f} h so far") if run else ''}); continue
+                         'budget': ('not started' if under_way(run) == 'queued' else f"{run['epochs_done']} epochs, {run['train_hours']:.1f} h so far{lost_label(run)}") if run else ''}); continue
         label, m, rs = b
         stop = (rs[0].get('budget') or {}).get('stopped_by')
         rows.append({'data set': DATASET_NAMES[ds], 'best model': m + (f' ({label})' if label else ''),

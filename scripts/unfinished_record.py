@@ -4,6 +4,7 @@ shows these records in its runs-in-progress table.
 
     python scripts/unfinished_record.py RUN_DIR "COMMAND THAT CONTINUES IT" [NOTE]
     python scripts/unfinished_record.py --refresh    # every record whose run folder is on this machine, same command and note
+    python scripts/unfinished_record.py --lost       # on a new machine: each started record whose run folder is gone lists its progress as lost
     python scripts/unfinished_record.py --resume [RECORD ...]   # start each record's command again (at most 2 runs at a time)
     python scripts/unfinished_record.py --pause RECORD "WHY"    # stop its run; a --resume with no names passes it by
     python scripts/unfinished_record.py --queue DATASET MODEL RUN_DIR RESULTS_DIR [lf_train options] [--note NOTE]
@@ -17,7 +18,8 @@ results/music/headline/ and the record removed, by hand, as the results are comm
 
 A run folder lives outside the work tree, so a session on a new machine starts without it. Rerunning the command starts
 the run again from epoch 0; the next `--refresh` sees fewer epochs than the record held and keeps the old progress under
-`lost` (epochs, hours, last epoch), so the CPU time a run has cost stays on the record.
+`lost` (epochs, hours, last epoch), so the CPU time a run has cost stays on the record. A paused run is not started again,
+so `--lost` does the same for it (and any other started record without a checkpoint here) when the machine is known to be new.
 """
 import csv, datetime, inspect, json, os, shlex, subprocess, sys, time
 from pathlib import Path
@@ -103,6 +105,18 @@ def refresh():
             lost = lost + [{k: old[k] for k in ('epochs_done', 'train_hours', 'last_epoch', 'recorded', 'git_commit')}]
         write(run_dir, old['command'], old['note'], lost, old.get('paused'))
 
+def mark_lost():
+    """On a new machine: every started record whose run folder holds no checkpoint here moves its progress under `lost` and starts
+    again from 0 epochs, so a paused run (which `--refresh` never sees restart) does not claim epochs that no machine holds.
+    Run it only where the runs' machine is known to be gone: `--refresh` alone leaves such a record as it is."""
+    for f in sorted(RECORDS.glob('*.json')):
+        old = json.loads(f.read_text())
+        if old.get('status') == 'queued' or not old['epochs_done'] or training_summary(run_dir_of(old)): continue
+        lost = old.get('lost', []) + [{k: old[k] for k in ('epochs_done', 'train_hours', 'last_epoch', 'recorded', 'git_commit')}]
+        f.write_text(json.dumps(dict(old, epochs_done=0, steps=0, train_hours=0.0, stopped_by=None, last_epoch=None, lost=lost,
+                                     recorded=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')), indent=1))
+        print(f"{f.stem}: {old['epochs_done']} epochs, {old['train_hours']} h lost with the machine; starts again from epoch 0")
+
 def _training(run_dir: Path) -> str: return f'[l]f_train .*--out {run_dir}( |$)'   # [l]: not a shell's line that waits on it
 
 def running(run_dir: Path) -> bool:
@@ -165,6 +179,7 @@ def follow(minutes: float = 10):
 
 if __name__ == '__main__':
     if sys.argv[1:] == ['--refresh']: refresh()
+    elif sys.argv[1:] == ['--lost']: mark_lost()
     elif sys.argv[1:2] == ['--follow'] and len(sys.argv) <= 3: follow(*map(float, sys.argv[2:]))
     elif sys.argv[1:2] == ['--queue'] and len(sys.argv) >= 6:
         args, note = sys.argv[2:], ''

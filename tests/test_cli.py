@@ -181,6 +181,11 @@ def test_unfinished_records_are_written_and_refreshed_from_their_run_folders(jsb
     assert json.loads((tmp_path / 'jsb_gone.json').read_text())['epochs_done'] == 7 and 'not on this machine' in capsys.readouterr().out
     ur.refresh()
     assert len(json.loads(rec_file.read_text())['lost']) == 1   # a second refresh of the same run loses nothing more
+    # --lost, on a new machine: a started record whose folder is gone (a paused run is never restarted) lists its progress as lost
+    ur.mark_lost(); ur.mark_lost()
+    g = json.loads((tmp_path / 'jsb_gone.json').read_text())
+    assert (g['epochs_done'], g['train_hours'], [l['epochs_done'] for l in g['lost']]) == (0, 0.0, [7])   # once, however often it runs
+    assert len(json.loads(rec_file.read_text())['lost']) == 1   # a run with its checkpoint here loses nothing
     # --resume starts each record's command from the repository root, detached, logging beside the runs; none past max_runs
     monkeypatch.setattr(ur, 'LOGS', tmp_path / 'logs')
     marker = tmp_path / 'started'
