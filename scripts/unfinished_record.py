@@ -32,7 +32,7 @@ def tilde(path) -> str:
 
 def record(run_dir: Path, command: str, note: str = '', lost: list = (), paused: str | None = None) -> dict:
     s = training_summary(run_dir)
-    if not s: raise SystemExit(f"{run_dir}: no checkpoint yet (last.pt comes at the first epoch's end); write the record after it")
+    if not s: raise SystemExit(f"{run_dir}: no checkpoint yet (last.pt comes within `checkpoint_minutes` of training); write the record after it")
     rows = list(csv.DictReader((run_dir / 'metrics.csv').read_text().splitlines())) if (run_dir / 'metrics.csv').exists() else []
     last = {k: float(rows[-1][k]) if k != 'epoch' else int(rows[-1][k]) for k in ('epoch', 'kl_weight', 'val_elbo_nll', 'lr')} if rows else None
     cfg = s['config']
@@ -55,7 +55,7 @@ def write(run_dir: Path, command: str, note: str = '', lost: list = (), paused: 
 def queue(dataset: str, model: str, run_dir: Path, results_dir: Path, options=(), note: str = ''):
     """Queue a run not started yet: a record with status `queued`, the `scripts/run_model.sh` command that trains it on one thread
     (then evaluates it and writes samples), and the config `lf_train`'s `options` give, so the results notebook can place it.
-    Its first `--refresh` after an epoch has ended makes it an ordinary record."""
+    Its first `--refresh` after its first checkpoint (`checkpoint_minutes` into training at the latest) makes it an ordinary record."""
     from fastcore.script import anno_parser
     from latent_flows.cli import lf_train, train_config
     if any(c.isspace() for c in tilde(run_dir) + tilde(results_dir)): raise SystemExit('run and results folders without spaces, please')
@@ -94,12 +94,12 @@ def run_dir_of(rec: dict) -> Path:
 def refresh():
     """Rewrite every record from its run folder, keeping its command, note and lost attempts; a record whose folder is gone
     is left as it is, and one whose run has fewer epochs than it held (started again) keeps the old progress under `lost`;
-    a paused record stays paused, and a queued one becomes an ordinary record once its run has ended an epoch."""
+    a paused record stays paused, and a queued one becomes an ordinary record once its run has written a checkpoint."""
     for f in sorted(RECORDS.glob('*.json')):
         old = json.loads(f.read_text())
         run_dir, lost = run_dir_of(old), old.get('lost', [])
-        if not (run_dir / 'metrics.csv').exists():
-            where = 'has no finished epoch yet' if run_dir.exists() else 'is not started yet' if old.get('status') == 'queued' else 'is not on this machine'
+        if not training_summary(run_dir):   # a run that has written last.pt is started, even within its first epoch
+            where = 'has no checkpoint yet' if run_dir.exists() else 'is not started yet' if old.get('status') == 'queued' else 'is not on this machine'
             print(f"{f}: {run_dir} {where}; left as it is"); continue
         if training_summary(run_dir)['epochs_done'] < old['epochs_done']:
             lost = lost + [{k: old[k] for k in ('epochs_done', 'train_hours', 'last_epoch', 'recorded', 'git_commit')}]

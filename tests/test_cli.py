@@ -1,5 +1,5 @@
 "The console scripts end to end, as a user runs them: train -> evaluate -> sample, the benchmark, help and bad values."
-import json, os, subprocess, sys, time
+import json, shutil, os, subprocess, sys, time
 from pathlib import Path
 import pytest
 from conftest import console_script, run
@@ -228,6 +228,9 @@ def test_queued_runs_wait_their_turn_and_finished_runs_are_passed_by(jsb_run, tm
     with pytest.raises(ValueError, match='unknown TrainConfig field'): ur.queue('jsb', 'AF/AF', tmp_path / 'runs' / 'x', res, ['--set', 'lrr=1'])
     ur.refresh()
     assert 'is not started yet' in capsys.readouterr().out and json.loads((recs / 'jsb_IAF-SCF.json').read_text())['status'] == 'queued'
+    early = tmp_path / 'runs' / 'early'; early.mkdir(parents=True); shutil.copy(jsb_run / 'last.pt', early)   # a checkpoint, no epoch's metrics
+    ur.queue('jsb', 'AF/SCF', early, res); ur.refresh()   # a queued run that has written last.pt has started
+    assert json.loads((recs / 'jsb_early.json').read_text())['status'] == 'unfinished'; (recs / 'jsb_early.json').unlink()
     time.sleep(1.1); ur.queue('jsb', 'independent', tmp_path / 'runs' / 'independent', res)   # queued later: starts later
     # a started run whose training ended and whose results file is newer than its best checkpoint is passed by
     ur.write(jsb_run, f'bash scripts/run_model.sh jsb AF/SCF {jsb_run} {res}')
