@@ -13,8 +13,8 @@ from .train import MODELS, preset
 __all__ = ['PAPER_MUSIC', 'DATASET_NAMES', 'PAPER_BEST', 'STOPS', 'unfinished', 'machine_label', 'where_trained', 'budget_label',
            'saved_sizes', 'position_start', 'layer_start', 'old_start', 'group_label', 'stopped_on_its_own',
            'lend_finished_runs', 'short_commit', 'train_commits', 'runs_of', 'runs_by_model', 'nll_table', 'seed_rows',
-           'best_flow', 'best_of_groups', 'under_way', 'lost_label', 'progress_label', 'paper_grid', 'hours', 'stopped',
-           'budget_rows', 'fill_in_rows', 'paper_schedule', 'status_rows']
+           'best_flow', 'best_of_groups', 'under_way', 'lost_label', 'latest_attempt', 'progress_label', 'paper_grid',
+           'hours', 'stopped', 'budget_rows', 'fill_in_rows', 'paper_schedule', 'status_rows']
 
 # %% ../nbs/12_results.ipynb #a5589bdb
 PAPER_MUSIC = {   # the paper's test NLL (nats/step); only the numbers PAPER.md confirms
@@ -169,6 +169,11 @@ def lost_label(p: dict) -> str:
     "What a run in progress lost with replaced machines (its record's `lost`), for a table's cell: ' (21 + 16 ep lost)', or ''."
     lost = [str(l['epochs_done']) for l in p.get('lost', [])]
     return f" ({' + '.join(lost)} ep lost)" if lost else ''
+
+def latest_attempt(p: dict) -> dict | None:
+    """The latest attempt of a run in progress that ended an epoch: its record itself if the run has ended one on this machine,
+    else the last of its `lost` attempts that had (epochs_done, train_hours, last_epoch), else None. Its pace is today's code's."""
+    return next((a for a in [p, *reversed(p.get('lost', []))] if a['epochs_done']), None)
 
 def progress_label(p: dict) -> str:
     "How far a run in progress has got, for a table's cell: 'running: 14 ep, 3.4 h' (or paused; and what machines took with them), or 'queued'."
