@@ -10,17 +10,22 @@ from .model import ModelConfig
 from .train import MODELS, preset
 
 # %% auto #0
-__all__ = ['PAPER_MUSIC', 'DATASET_NAMES', 'PAPER_BEST', 'STOPS', 'unfinished', 'machine_label', 'where_trained', 'budget_label',
-           'saved_sizes', 'position_start', 'layer_start', 'old_start', 'group_label', 'stopped_on_its_own',
-           'lend_finished_runs', 'short_commit', 'train_commits', 'runs_of', 'runs_by_model', 'nll_table', 'seed_rows',
-           'best_flow', 'best_of_groups', 'under_way', 'lost_label', 'latest_attempt', 'progress_label', 'paper_grid',
-           'hours', 'stopped', 'budget_rows', 'fill_in_rows', 'paper_schedule', 'status_rows']
+__all__ = ['PAPER_MUSIC', 'DATASET_NAMES', 'PAPER_BEST', 'STOPS', 'counted', 'unfinished', 'machine_label', 'where_trained',
+           'budget_label', 'saved_sizes', 'position_start', 'layer_start', 'old_start', 'group_label',
+           'stopped_on_its_own', 'lend_finished_runs', 'short_commit', 'train_commits', 'runs_of', 'runs_by_model',
+           'nll_table', 'seed_rows', 'best_flow', 'best_of_groups', 'under_way', 'lost_label', 'latest_attempt',
+           'progress_label', 'paper_grid', 'hours', 'stopped', 'budget_rows', 'fill_in_rows', 'paper_schedule',
+           'status_rows']
 
 # %% ../nbs/12_results.ipynb #a5589bdb
 PAPER_MUSIC = {   # the paper's test NLL (nats/step); only the numbers PAPER.md confirms
     ('nottingham', 'AF/AF'): 2.39, ('musedata', 'AF/AF'): 6.92, ('jsb', 'AF/AF'): 6.53,
     ('piano', 'best flow'): 7.77,
 }
+
+def counted(n, word: str) -> str:
+    "`n` and `word`, plural unless `n` is 1: '1 step', '22 steps'."
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 def unfinished(r: dict) -> bool:
     "Whether a results file was written before its run ended (`lf_evaluate` on a stopped or running run)."
@@ -30,7 +35,7 @@ def machine_label(hw: dict, threads: bool = False) -> str:
     "A machine in words, from a results file's hardware record: its GPU, or its CPU and cores (and with `threads`, torch's threads)."
     if hw.get('gpu'): return hw['gpu']
     t = hw.get('threads', '?')
-    return f"{hw.get('cpu', '?')} ({hw.get('cores', '?')} cores" + (f", {t} thread{'' if t == 1 else 's'})" if threads else ')')
+    return f"{hw.get('cpu', '?')} ({hw.get('cores', '?')} cores" + (f", {counted(t, 'thread')})" if threads else ')')
 
 def where_trained(r: dict) -> str:
     "Where a run trained, in words: its machine, or which epochs ran where when its sittings differed in machine or threads."
@@ -50,7 +55,7 @@ def budget_label(r: dict) -> str:
     stop = (f", stopped by a {b['max_minutes']:g}-min budget" if b.get('stopped_by') == 'budget' and b.get('max_minutes') else
             ', stopped when the learning rate had decayed away' if b.get('stopped_by') == 'min_lr' else
             ', unfinished: evaluated before its learning rate had decayed away' if b.get('stopped_by') == 'unfinished' else '')
-    return f"{r.get('steps')} steps ({r.get('epochs')} epochs), {r['train_wall_s'] / 60:.0f} min {where_trained(r)}{stop}"
+    return f"{counted(r.get('steps'), 'step')} ({counted(r.get('epochs'), 'epoch')}), {r['train_wall_s'] / 60:.0f} min {where_trained(r)}{stop}"
 
 def saved_sizes(r: dict) -> ModelConfig:
     "A run's model config, read from its results file as it ran (older files: the defaults of their day, see `ModelConfig.from_dict`)."
@@ -233,7 +238,7 @@ def fill_in_rows(headline: list, others: dict, datasets=tuple(DATASET_NAMES), mo
             if not cands: continue
             nll, label, r = min(cands, key=lambda c: c[0])
             rows.append({'data set': DATASET_NAMES[ds], 'model': m, 'test NLL': f"{nll:.3f}{' (unfinished)' if unfinished(r) else ''}",
-                         'group': label, 'budget': f"{r.get('epochs')} epochs, {hours(r)} h {where_trained(r)}"})
+                         'group': label, 'budget': budget_label(r)})   # steps too: a few GPU minutes may not end one epoch
     return rows
 
 def paper_schedule(r: dict) -> bool:
