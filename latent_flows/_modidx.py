@@ -332,5 +332,6 @@ d = { 'settings': { 'branch': 'main',
                                     'latent_flows.train.saved_state': ('train.html#saved_state', 'latent_flows/train.py'),
                                     'latent_flows.train.stop_signals': ('train.html#stop_signals', 'latent_flows/train.py'),
                                     'latent_flows.train.train': ('train.html#train', 'latent_flows/train.py'),
+                                    'latent_flows.train.training_history': ('train.html#training_history', 'latent_flows/train.py'),
                                     'latent_flows.train.training_summary': ('train.html#training_summary', 'latent_flows/train.py'),
                                     'latent_flows.train.validation_seed': ('train.html#validation_seed', 'latent_flows/train.py')}}}

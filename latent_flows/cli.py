@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_cli.ipynb #81177624
 from __future__ import annotations
-import csv, importlib.resources, json, math, os, shutil, sys, tempfile, time
+import importlib.resources, json, math, os, shutil, sys, tempfile, time
 from contextlib import contextmanager
 from dataclasses import replace, fields
 from pathlib import Path
@@ -121,12 +121,10 @@ def evaluate_run(run: str, split: str = 'test', K: int | None = None, which: str
     import torch
     from latent_flows.core import hardware_info, git_commit
     from latent_flows.data import load_dataset
-    from latent_flows.train import load_run, training_summary, evaluate
+    from latent_flows.train import load_run, training_summary, training_history, evaluate
     model, cfg, vocab = load_run(run, which, device)
     summary = training_summary(run, model.cfg)   # for an unfinished run, built from last.pt: budget.stopped_by 'unfinished'
-    metrics = Path(run) / 'metrics.csv'
-    # the per-epoch training curve (metrics.csv), so the results file holds the whole run
-    history = [{k: float(v) for k, v in row.items()} for row in csv.DictReader(metrics.read_text().splitlines())] if metrics.exists() else []
+    history = training_history(run)              # the per-epoch curve, so the results file holds the whole run
     kw = {'vocab': vocab} if vocab is not None else {}
     if cfg.dataset == 'ptb': kw['max_len'] = cfg.max_len if max_len == -1 else max_len
     data = load_dataset(cfg.dataset, split, cfg.data_root, **kw)

@@ -21,7 +21,7 @@ from .flows import PRIORS
 __all__ = ['MODELS', 'RUN_FILES', 'FREE_FIELDS', 'MAX_SKIPPED_SHARE', 'TrainConfig', 'preset', 'kl_weight', 'save_atomic',
            'load_checkpoint', 'dist_info', 'evaluate', 'NonFiniteError', 'TrainingStopped', 'stop_signals', 'load_data',
            'epoch_message', 'validation_seed', 'config_changes', 'run_files', 'resume_command', 'run_config',
-           'batch_loss', 'train', 'saved_state', 'run_summary', 'load_run', 'training_summary']
+           'batch_loss', 'train', 'saved_state', 'run_summary', 'load_run', 'training_summary', 'training_history']
 
 # %% ../nbs/06_train.ipynb #b5f2152c
 MODELS = PRIORS + ('lstm',)
@@ -539,4 +539,10 @@ def training_summary(run_dir, sizes: ModelConfig | None = None) -> dict:
     if summary.get('steps') == st['step']: return summary
     cfg = TrainConfig.from_dict(ck['config'])
     return run_summary(run_dir, st, cfg, ModelConfig.from_dict(ck['sizes']) if 'sizes' in ck else sizes or cfg.sizes, 'unfinished')
+
+def training_history(run_dir) -> list:
+    "The per-epoch curve run `run_dir` wrote to metrics.csv: one dict of floats per epoch ended, `[]` before the first ends."
+    path = Path(run_dir) / 'metrics.csv'
+    if not path.exists(): return []
+    return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(path.read_text().splitlines())]
 

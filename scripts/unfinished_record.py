@@ -1,6 +1,6 @@
 """Write the `unfinished` record of a long run that is still training (results/music/unfinished/<dataset>_<run folder name>.json): its
-epochs and hours so far, the last epoch's validation bound and learning rate, its config, machine and code. Notebook 09
-shows these records in its runs-in-progress table.
+epochs and hours so far, the last epoch's validation bound and learning rate, its per-epoch curve so far (metrics.csv), its config,
+machine and code. Notebook 09 shows these records in its runs-in-progress table and draws their curves.
 
     python scripts/unfinished_record.py RUN_DIR "COMMAND THAT CONTINUES IT" [NOTE]
     python scripts/unfinished_record.py --refresh    # every record whose run folder is on this machine, same command and note
@@ -21,9 +21,9 @@ the run again from epoch 0; the next `--refresh` sees fewer epochs than the reco
 `lost` (epochs, hours, last epoch), so the CPU time a run has cost stays on the record. A paused run is not started again,
 so `--lost` does the same for it (and any other started record without a checkpoint here) when the machine is known to be new.
 """
-import csv, datetime, inspect, json, os, shlex, subprocess, sys, time
+import datetime, inspect, json, os, shlex, subprocess, sys, time
 from pathlib import Path
-from latent_flows.train import training_summary
+from latent_flows.train import training_history, training_summary
 
 def tilde(path) -> str:
     "A path under the home folder as ~/...: records are committed, and bash expands ~ when a command runs."
@@ -33,13 +33,13 @@ def tilde(path) -> str:
 def record(run_dir: Path, command: str, note: str = '', lost: list = (), paused: str | None = None) -> dict:
     s = training_summary(run_dir)
     if not s: raise SystemExit(f"{run_dir}: no checkpoint yet (last.pt comes within `checkpoint_minutes` of training); write the record after it")
-    rows = list(csv.DictReader((run_dir / 'metrics.csv').read_text().splitlines())) if (run_dir / 'metrics.csv').exists() else []
-    last = {k: float(rows[-1][k]) if k != 'epoch' else int(rows[-1][k]) for k in ('epoch', 'kl_weight', 'val_elbo_nll', 'lr')} if rows else None
+    rows = training_history(run_dir)
+    last = {k: rows[-1][k] if k != 'epoch' else int(rows[-1][k]) for k in ('epoch', 'kl_weight', 'val_elbo_nll', 'lr')} if rows else None
     cfg = s['config']
     return dict(dataset=cfg['dataset'], model=cfg['model'], status='unfinished', command=command,
                 run_dir=f"{tilde(run_dir)} (outside the work tree, resumed by rerunning the command)",
                 epochs_done=s['epochs_done'], steps=s['steps'], train_hours=round(s['train_wall_s'] / 3600, 2), stopped_by=s['stopped_by'],
-                last_epoch=last, config=cfg, hardware=s['hardware'], git_commit=s['git_commit'],
+                last_epoch=last, history=rows, config=cfg, hardware=s['hardware'], git_commit=s['git_commit'],
                 recorded=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'), note=note, lost=list(lost),
                 **({'paused': paused} if paused else {}))
 
@@ -65,7 +65,7 @@ def queue(dataset: str, model: str, run_dir: Path, results_dir: Path, options=()
                         tilde(run_dir), tilde(results_dir), *map(shlex.quote, options)])
     rec = dict(dataset=cfg.dataset, model=cfg.model, status='queued', command=command,
                run_dir=f"{tilde(run_dir)} (outside the work tree, started by the command)", epochs_done=0, steps=0, train_hours=0.0,
-               stopped_by=None, last_epoch=None, config=cfg.to_dict(), hardware=None, git_commit=None,
+               stopped_by=None, last_epoch=None, history=[], config=cfg.to_dict(), hardware=None, git_commit=None,
                recorded=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'), note=note, lost=[])
     out = RECORDS / f"{cfg.dataset}_{Path(run_dir).name}.json"
     if out.exists(): raise SystemExit(f'{out}: there is a record of that run already')
@@ -113,7 +113,7 @@ def mark_lost():
         old = json.loads(f.read_text())
         if old.get('status') == 'queued' or not old['epochs_done'] or training_summary(run_dir_of(old)): continue
         lost = old.get('lost', []) + [{k: old[k] for k in ('epochs_done', 'train_hours', 'last_epoch', 'recorded', 'git_commit')}]
-        f.write_text(json.dumps(dict(old, epochs_done=0, steps=0, train_hours=0.0, stopped_by=None, last_epoch=None, lost=lost,
+        f.write_text(json.dumps(dict(old, epochs_done=0, steps=0, train_hours=0.0, stopped_by=None, last_epoch=None, history=[], lost=lost,
                                      recorded=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')), indent=1))
         print(f"{f.stem}: {old['epochs_done']} epochs, {old['train_hours']} h lost with the machine; starts again from epoch 0")
 

@@ -170,6 +170,7 @@ def test_unfinished_records_are_written_and_refreshed_from_their_run_folders(jsb
     rec_file = tmp_path / f'jsb_{jsb_run.name}.json'
     rec = json.loads(rec_file.read_text())
     assert rec['status'] == 'unfinished' and rec['epochs_done'] == 1 and rec['last_epoch']['epoch'] == 0 and rec['model'] == 'AF/SCF'
+    assert [h['epoch'] for h in rec['history']] == [0] and rec['history'][0]['val_elbo_nll'] == rec['last_epoch']['val_elbo_nll']   # the curve so far, for the figures
     rec['epochs_done'], rec['note'] = 99, 'kept'
     rec_file.write_text(json.dumps(rec))
     gone = dict(rec, run_dir='/nowhere/at/all (outside the work tree)', epochs_done=7)
@@ -184,7 +185,7 @@ def test_unfinished_records_are_written_and_refreshed_from_their_run_folders(jsb
     # --lost, on a new machine: a started record whose folder is gone (a paused run is never restarted) lists its progress as lost
     ur.mark_lost(); ur.mark_lost()
     g = json.loads((tmp_path / 'jsb_gone.json').read_text())
-    assert (g['epochs_done'], g['train_hours'], [l['epochs_done'] for l in g['lost']]) == (0, 0.0, [7])   # once, however often it runs
+    assert (g['epochs_done'], g['train_hours'], g['history'], [l['epochs_done'] for l in g['lost']]) == (0, 0.0, [], [7])   # once, however often it runs
     assert len(json.loads(rec_file.read_text())['lost']) == 1   # a run with its checkpoint here loses nothing
     # --resume starts each record's command from the repository root, detached, logging beside the runs; none past max_runs
     monkeypatch.setattr(ur, 'LOGS', tmp_path / 'logs')
