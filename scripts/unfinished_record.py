@@ -137,16 +137,18 @@ LOGS = Path(os.environ.get('LATENT_FLOWS_RUNS', Path.home() / 'lf_runs')) / 'log
 def resume(names=(), max_runs: int = 2, skip=()) -> list:
     """Start the command of each record (those named, in that order, else all but the paused: started runs first, then the queued in
     the order they were queued) whose run is not under way already nor finished and evaluated, detached from this shell, its
-    output appended to LOGS/<record>.log; at most `max_runs` runs train at a time (2 on the 2-core machine). A paused record
+    output appended to LOGS/<record>.log; at most `max_runs` runs train at a time (2 on the 2-core machine), counting every record's run, named or not. A paused record
     named here is resumed and no longer paused. Records named in `skip` are passed by. Returns the names of the records started."""
-    files = [record_file(n) for n in names] or sorted(RECORDS.glob('*.json'))
+    every = sorted(RECORDS.glob('*.json'))
+    files = [record_file(n) for n in names] or every
     recs = [(f, json.loads(f.read_text())) for f in files]
     if not names: recs.sort(key=lambda fr: (fr[1].get('status') == 'queued', fr[1]['recorded'] if fr[1].get('status') == 'queued' else ''))
     for f, r in recs:
         if names and r.pop('paused', None): f.write_text(json.dumps(r, indent=1))
     recs = [(f, r) for f, r in recs if not r.get('paused')]
     dirs = {f: run_dir_of(r) for f, r in recs}
-    busy, started = sum(running(d) for d in dirs.values()), []
+    busy = sum(running(run_dir_of(json.loads(f.read_text()))) for f in every)   # every record's run holds a core, named here or not
+    started = []
     LOGS.mkdir(parents=True, exist_ok=True)
     for f, r in recs:
         if f.stem in skip: continue

@@ -193,6 +193,17 @@ def test_unfinished_records_are_written_and_refreshed_from_their_run_folders(jsb
     (tmp_path / 'jsb_gone.json').write_text(json.dumps(dict(gone, command=f'pwd > {marker}')))
     ur.resume(['jsb_gone'], max_runs=0)
     assert 'waits' in capsys.readouterr().out and not marker.exists()
+    # another record's run in training holds a core too: naming a record does not start it past max_runs
+    busy_dir = tmp_path / 'busy'
+    (tmp_path / 'jsb_busy.json').write_text(json.dumps(dict(gone, run_dir=f'{busy_dir} (outside the work tree)')))
+    stand_in = subprocess.Popen(['bash', '-c', f'exec -a "lf_train --out {busy_dir}" sleep 60'])   # reads as lf_train training into it
+    try:
+        for _ in range(100):
+            if ur.running(busy_dir): break
+            time.sleep(0.1)
+        ur.resume(['jsb_gone'], max_runs=1)
+        assert 'waits (1 runs training)' in capsys.readouterr().out and not marker.exists()
+    finally: stand_in.kill(); (tmp_path / 'jsb_busy.json').unlink()
     ur.resume(['jsb_gone'])
     for _ in range(100):
         if marker.exists() and marker.read_text(): break
