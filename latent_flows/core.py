@@ -11,8 +11,8 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['LOG_2PI', 'default_device', 'hardware_info', 'git_commit', 'seed_everything', 'atomic_write', 'lengths_to_mask',
-           'masked_sum', 'std_normal_log_prob']
+__all__ = ['LOG_2PI', 'default_device', 'hardware_info', 'git_commit', 'seed_everything', 'temp_beside', 'atomic_write',
+           'lengths_to_mask', 'masked_sum', 'std_normal_log_prob']
 
 # %% ../nbs/00_core.ipynb #decf0b67
 def default_device(device: str | torch.device | None = None) -> torch.device:
@@ -60,16 +60,25 @@ def seed_everything(seed: int) -> None:
     random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
 
 # %% ../nbs/00_core.ipynb #33afd8ec
+def temp_beside(path: Path, suffix: str = '.tmp') -> tuple[int, Path]:
+    """A new hidden temporary file in `path`'s folder, so that `os.replace` moves it onto `path` in one rename: its open file
+    descriptor and its path. It gets the permissions a plain `open(path, 'w')` would give under the umask (usually 0644):
+    `mkstemp` makes it private (0600), and a results file or a downloaded data set should be as readable as any other."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix=suffix)
+    umask = os.umask(0); os.umask(umask)   # reading the umask means setting it: put it straight back
+    os.chmod(tmp, 0o666 & ~umask)
+    return fd, Path(tmp)
+
 @contextmanager
 def atomic_write(path, mode: str = 'w'):
     """Open a temporary file beside `path` for writing; when the block ends without an error it replaces `path` in one
     rename, so a crash or a full disk never leaves a half-written file where a reader would find it."""
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
+    fd, tmp = temp_beside(path)
     try:
         with os.fdopen(fd, mode) as f: yield f
         os.replace(tmp, path)
-    finally: Path(tmp).unlink(missing_ok=True)
+    finally: tmp.unlink(missing_ok=True)
 
 # %% ../nbs/00_core.ipynb #04fb189a
 def lengths_to_mask(lengths: torch.Tensor, max_len: int | None = None) -> torch.Tensor:

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from tqdm import tqdm
-from .core import atomic_write
+from .core import atomic_write, temp_beside
 
 # %% auto #0
 __all__ = ['REGISTRY', 'PTB_MAX_LEN', 'PTB_SYMBOLS', 'N_KEYS', 'LOWEST_PITCH', 'MUSIC', 'PUBLISHED_COUNTS', 'CHORALE_GRID',
@@ -120,7 +120,7 @@ def fetch(name: str, root: str | Path | None = None, base_url: str | None = None
     path.parent.mkdir(parents=True, exist_ok=True)
     base_url = base_url or os.environ.get('LATENT_FLOWS_MIRROR')
     url = src.url if base_url is None else base_url.rstrip('/') + '/' + (src.url.rsplit('/', 1)[-1] if src.member else name)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.part'); tmp = Path(tmp)
+    fd, tmp = temp_beside(path, '.part')
     try:
         with os.fdopen(fd, 'wb') as f:
             if src.member is None: _download(url, f, progress)

@@ -28,9 +28,11 @@ def test_download_music_verified(shared_data, server, tmp_path):
     names = [n for n in REGISTRY if n.startswith('music/')]
     _mirror(shared_data, www, names)
     root = tmp_path / 'data'
+    umask = os.umask(0); os.umask(umask)
     for n in names:
         path = fetch(n, root, base_url=url, progress=False)
         assert sha256_file(path) == REGISTRY[n].sha256
+        assert path.stat().st_mode & 0o777 == 0o666 & ~umask   # as readable as a file written the plain way, not mkstemp's 0600
     assert len(load_music('jsb', 'valid', root)) == 76
     assert len(load_music('jsb', 'valid', root, form='pickle')) == 76
     assert not list(root.rglob('*.part'))
