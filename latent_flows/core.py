@@ -66,7 +66,8 @@ def temp_beside(path: Path, suffix: str = '.tmp') -> tuple[int, Path]:
     `mkstemp` makes it private (0600), and a results file or a downloaded data set should be as readable as any other."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix=suffix)
     umask = os.umask(0); os.umask(umask)   # reading the umask means setting it: put it straight back
-    os.chmod(tmp, 0o666 & ~umask)
+    try: os.chmod(tmp, 0o666 & ~umask)
+    except OSError: pass   # a file system without Unix modes (some network shares) keeps its own: still a good file
     return fd, Path(tmp)
 
 @contextmanager
