@@ -160,21 +160,22 @@ def test_bench_serial_times_a_trained_run(jsb_run, tmp_path):
     assert row['model'] == 'AF/SCF, trained on JSB Chorales' and row['same_samples'] and row['max_abs_diff_z'] == 0
     assert row['fast_passes'] is None      # AF/SCF has no hidden AF layer: nothing to count
 
-def test_sample_density_records_samples_by_length_beside_the_test_pieces(jsb_run, tmp_path):
-    "scripts/sample_density.py: roll statistics of samples at each length asked for, reproducible by seed, beside the test pieces', with the run's record."
+def test_sample_density_records_samples_and_reconstructions_by_length(jsb_run, tmp_path):
+    "scripts/sample_density.py: per length asked for, roll statistics of the cut test pieces, their reconstructions and the prior's samples, reproducible by seed, with the run's record."
     out = tmp_path / 'density.json'
     r = subprocess.run([sys.executable, str(Path(__file__).parents[1] / 'scripts' / 'sample_density.py'), str(jsb_run), str(out), '--lengths', '8', '16', '--n', '3'],
                        capture_output=True, text=True, env=os.environ)
     assert r.returncode == 0, r.stderr
     rec = json.loads(out.read_text())
     assert (rec['dataset'], rec['model'], rec['epochs'], rec['seed']) == ('jsb', 'AF/SCF', 1, 0) and rec['checkpoint'] == dict(which='best', epoch=0)
-    assert [row['length'] for row in rec['rows']] == [8, 16] and all(row['samples'] == 3 and 0 <= row['notes_at_once'] <= 88 for row in rec['rows'])
+    assert [row['length'] for row in rec['rows']] == [8, 16] and all(row['samples']['n'] == 3 and 0 <= row['samples']['notes_at_once'] <= 88 for row in rec['rows'])
     assert rec['test_pieces']['pieces'] == 77 and 3 < rec['test_pieces']['notes_at_once'] < 5   # JSB's four voices, a rest now and then
-    assert {'hardware', 'git_commit', 'date', 'stopped_by'} <= rec.keys() and 'jsb AF/SCF, 16 steps' in r.stdout
+    assert all(row['test_cut']['pieces'] == 77 and 3 < row['test_cut']['notes_at_once'] < 5 and 0 <= row['reconstructed']['notes_at_once'] <= 88 for row in rec['rows'])
+    assert {'hardware', 'git_commit', 'date', 'stopped_by'} <= rec.keys() and 'jsb AF/SCF, 16 steps: notes at once' in r.stdout
     import importlib.util
     spec = importlib.util.spec_from_file_location('sample_density', Path(__file__).parents[1] / 'scripts' / 'sample_density.py')
     sd = importlib.util.module_from_spec(spec); spec.loader.exec_module(sd)
-    assert sd.sample_density(jsb_run, (8, 16), 3)['rows'] == rec['rows']   # the same seed draws the same samples
+    assert sd.sample_density(jsb_run, (8, 16), 3)['rows'] == rec['rows']   # the same seed draws the same samples and reconstructions
     assert sd.sample_density(jsb_run, (8,), 3, seed=1)['rows'] != rec['rows'][:1]
     with pytest.raises(ValueError, match='beyond the longest sequence'): sd.sample_density(jsb_run, (10 ** 6,), 1)
 
