@@ -10,8 +10,8 @@ from .model import ModelConfig
 from .train import MODELS, preset
 
 # %% auto #0
-__all__ = ['PAPER_MUSIC', 'DATASET_NAMES', 'PAPER_BEST', 'STOPS', 'counted', 'unfinished', 'machine_label', 'where_trained',
-           'budget_label', 'saved_sizes', 'position_start', 'layer_start', 'old_start', 'group_label',
+__all__ = ['PAPER_MUSIC', 'DATASET_NAMES', 'PAPER_BEST', 'STOPS', 'counted', 'unfinished', 'dagger', 'machine_label',
+           'where_trained', 'budget_label', 'saved_sizes', 'position_start', 'layer_start', 'old_start', 'group_label',
            'stopped_on_its_own', 'lend_finished_runs', 'short_commit', 'train_commits', 'runs_of', 'runs_by_model',
            'nll_table', 'seed_rows', 'best_flow', 'best_of_groups', 'under_way', 'lost_label', 'latest_attempt',
            'progress_label', 'paper_grid', 'hours', 'stopped', 'budget_rows', 'fill_in_rows', 'paper_schedule',
@@ -30,6 +30,10 @@ def counted(n, word: str) -> str:
 def unfinished(r: dict) -> bool:
     "Whether a results file was written before its run ended (`lf_evaluate` on a stopped or running run)."
     return (r.get('budget') or {}).get('stopped_by') == 'unfinished'
+
+def dagger(*rs) -> str:
+    "The mark of a number from runs evaluated while still training: '†' if any of the results files `rs` is `unfinished`, else ''."
+    return '†' if any(map(unfinished, rs)) else ''
 
 def machine_label(hw: dict, threads: bool = False) -> str:
     "A machine in words, from a results file's hardware record: its GPU, or its CPU and cores (and with `threads`, torch's threads)."
@@ -193,7 +197,7 @@ def paper_grid(records: list, paper: dict = PAPER_MUSIC, datasets=tuple(DATASET_
     running = {(p['dataset'], p['model']): p for p in progress}
     def cell(rs, p, key=None):
         run = running.get(key)
-        ours = (f"{_mean(rs):.2f}{'†' if any(map(unfinished, rs)) else ''}" if rs else
+        ours = (f"{_mean(rs):.2f}{dagger(*rs)}" if rs else
                 progress_label(run) if run else '—')
         return ours + (f' ({p:.2f})' if p is not None else '')
     rows = [{'model': m, **{DATASET_NAMES[ds]: cell(_runs(records, ds, m), paper.get((ds, m)), (ds, m)) for ds in datasets}} for m in models]

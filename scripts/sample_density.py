@@ -41,7 +41,7 @@ def sample_density(run_dir, lengths=(64, 256, 1024), n: int = 20, seed: int = 0)
                          test_cut=dict(pieces=len(cut), **roll_stats([s.numpy() for s in cut])) if cut else None,
                          reconstructed=roll_stats(reconstructed(model, cut, seed)) if cut else None))
     return dict(dataset=cfg['dataset'], model=cfg['model'], run=str(run_dir), checkpoint=dict(which='best', epoch=best['epoch']),
-                epochs=summary.get('epochs_done'), stopped_by=summary.get('stopped_by'), train_wall_s=summary.get('train_wall_s'),
+                epochs=summary.get('epochs_done'), budget=dict(stopped_by=summary.get('stopped_by')), train_wall_s=summary.get('train_wall_s'),
                 seed=seed, temperature=1.0, rows=rows, test_pieces=dict(pieces=len(test), **roll_stats([s.numpy() for s in test])),
                 wall_s=time.perf_counter() - t0, hardware=hardware_info(), git_commit=git_commit(),
                 date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'))

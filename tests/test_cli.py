@@ -171,7 +171,7 @@ def test_sample_density_records_samples_and_reconstructions_by_length(jsb_run, t
     assert [row['length'] for row in rec['rows']] == [8, 16] and all(row['samples']['n'] == 3 and 0 <= row['samples']['notes_at_once'] <= 88 for row in rec['rows'])
     assert rec['test_pieces']['pieces'] == 77 and 3 < rec['test_pieces']['notes_at_once'] < 5   # JSB's four voices, a rest now and then
     assert all(row['test_cut']['pieces'] == 77 and 3 < row['test_cut']['notes_at_once'] < 5 and 0 <= row['reconstructed']['notes_at_once'] <= 88 for row in rec['rows'])
-    assert {'hardware', 'git_commit', 'date', 'stopped_by'} <= rec.keys() and 'jsb AF/SCF, 16 steps: notes at once' in r.stdout
+    assert rec['budget'] == dict(stopped_by='epochs') and {'hardware', 'git_commit', 'date'} <= rec.keys() and 'jsb AF/SCF, 16 steps: notes at once' in r.stdout
     import importlib.util
     spec = importlib.util.spec_from_file_location('sample_density', Path(__file__).parents[1] / 'scripts' / 'sample_density.py')
     sd = importlib.util.module_from_spec(spec); spec.loader.exec_module(sd)
