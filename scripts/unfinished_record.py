@@ -91,6 +91,14 @@ def run_dir_of(rec: dict) -> Path:
     "The run folder a record names (its `run_dir` without the explanation in brackets), on this machine."
     return Path(rec['run_dir'].split(' (')[0]).expanduser()
 
+def lost_attempt(rec: dict) -> dict:
+    """What a record's run had reached when its folder was lost: epochs, hours, last epoch, when it was recorded, its code, and the
+    best validation bound at KL weight 1 with its epoch (None during the KL warm-up), so the curve's best point survives the curve."""
+    full = [e for e in rec.get('history') or [] if e['kl_weight'] >= 1]
+    best = min(full, key=lambda e: e['val_elbo_nll']) if full else None
+    return {k: rec[k] for k in ('epochs_done', 'train_hours', 'last_epoch', 'recorded', 'git_commit')} | dict(
+        best_val_bound=best and dict(epoch=int(best['epoch']), val_elbo_nll=best['val_elbo_nll']))
+
 def refresh():
     """Rewrite every record from its run folder, keeping its command, note and lost attempts; a record whose folder is gone
     is left as it is, and one whose run has fewer epochs than it held (started again) keeps the old progress under `lost`;
@@ -102,7 +110,7 @@ def refresh():
             where = 'has no checkpoint yet' if run_dir.exists() else 'is not started yet' if old.get('status') == 'queued' else 'is not on this machine'
             print(f"{f}: {run_dir} {where}; left as it is"); continue
         if training_summary(run_dir)['epochs_done'] < old['epochs_done']:
-            lost = lost + [{k: old[k] for k in ('epochs_done', 'train_hours', 'last_epoch', 'recorded', 'git_commit')}]
+            lost = lost + [lost_attempt(old)]
         write(run_dir, old['command'], old['note'], lost, old.get('paused'))
 
 def mark_lost():
@@ -112,7 +120,7 @@ def mark_lost():
     for f in sorted(RECORDS.glob('*.json')):
         old = json.loads(f.read_text())
         if old.get('status') == 'queued' or not old['epochs_done'] or training_summary(run_dir_of(old)): continue
-        lost = old.get('lost', []) + [{k: old[k] for k in ('epochs_done', 'train_hours', 'last_epoch', 'recorded', 'git_commit')}]
+        lost = old.get('lost', []) + [lost_attempt(old)]
         f.write_text(json.dumps(dict(old, epochs_done=0, steps=0, train_hours=0.0, stopped_by=None, last_epoch=None, history=[], lost=lost,
                                      recorded=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')), indent=1))
         print(f"{f.stem}: {old['epochs_done']} epochs, {old['train_hours']} h lost with the machine; starts again from epoch 0")

@@ -192,7 +192,8 @@ def test_unfinished_records_are_written_and_refreshed_from_their_run_folders(jsb
     assert [h['epoch'] for h in rec['history']] == [0] and rec['history'][0]['val_elbo_nll'] == rec['last_epoch']['val_elbo_nll']   # the curve so far, for the figures
     rec['epochs_done'], rec['note'] = 99, 'kept'
     rec_file.write_text(json.dumps(rec))
-    gone = dict(rec, run_dir='/nowhere/at/all (outside the work tree)', epochs_done=7)
+    gone = dict(rec, run_dir='/nowhere/at/all (outside the work tree)', epochs_done=7,
+                history=[dict(epoch=e, kl_weight=w, val_elbo_nll=v) for e, w, v in ((4, 0.5, 6.0), (5, 1.0, 7.1), (6, 1.0, 7.2))])
     (tmp_path / 'jsb_gone.json').write_text(json.dumps(gone))
     ur.refresh()
     fresh = json.loads(rec_file.read_text())
@@ -205,6 +206,7 @@ def test_unfinished_records_are_written_and_refreshed_from_their_run_folders(jsb
     ur.mark_lost(); ur.mark_lost()
     g = json.loads((tmp_path / 'jsb_gone.json').read_text())
     assert (g['epochs_done'], g['train_hours'], g['history'], [l['epochs_done'] for l in g['lost']]) == (0, 0.0, [], [7])   # once, however often it runs
+    assert g['lost'][0]['best_val_bound'] == dict(epoch=5, val_elbo_nll=7.1)   # the best bound at KL weight 1 outlives the curve
     assert len(json.loads(rec_file.read_text())['lost']) == 1   # a run with its checkpoint here loses nothing
     # --resume starts each record's command from the repository root, detached, logging beside the runs; none past max_runs
     monkeypatch.setattr(ur, 'LOGS', tmp_path / 'logs')
