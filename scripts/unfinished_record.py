@@ -92,12 +92,12 @@ def run_dir_of(rec: dict) -> Path:
     return Path(rec['run_dir'].split(' (')[0]).expanduser()
 
 def lost_attempt(rec: dict) -> dict:
-    """What a record's run had reached when its folder was lost: epochs, hours, last epoch, when it was recorded, its code, and the
-    best validation bound at KL weight 1 with its epoch (None during the KL warm-up), so the curve's best point survives the curve."""
+    """What a record's run had reached when its folder was lost: epochs, hours, last epoch, when it was recorded, its code, its
+    per-epoch curve (the results page draws it) and the best validation bound at KL weight 1 with its epoch (None during the KL warm-up)."""
     full = [e for e in rec.get('history') or [] if e['kl_weight'] >= 1]
     best = min(full, key=lambda e: e['val_elbo_nll']) if full else None
     return {k: rec[k] for k in ('epochs_done', 'train_hours', 'last_epoch', 'recorded', 'git_commit')} | dict(
-        best_val_bound=best and dict(epoch=int(best['epoch']), val_elbo_nll=best['val_elbo_nll']))
+        history=rec.get('history') or [], best_val_bound=best and dict(epoch=int(best['epoch']), val_elbo_nll=best['val_elbo_nll']))
 
 def refresh():
     """Rewrite every record from its run folder, keeping its command, note and lost attempts; a record whose folder is gone

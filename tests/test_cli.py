@@ -206,7 +206,7 @@ def test_unfinished_records_are_written_and_refreshed_from_their_run_folders(jsb
     ur.mark_lost(); ur.mark_lost()
     g = json.loads((tmp_path / 'jsb_gone.json').read_text())
     assert (g['epochs_done'], g['train_hours'], g['history'], [l['epochs_done'] for l in g['lost']]) == (0, 0.0, [], [7])   # once, however often it runs
-    assert g['lost'][0]['best_val_bound'] == dict(epoch=5, val_elbo_nll=7.1)   # the best bound at KL weight 1 outlives the curve
+    assert g['lost'][0]['best_val_bound'] == dict(epoch=5, val_elbo_nll=7.1) and [e['epoch'] for e in g['lost'][0]['history']] == [4, 5, 6]   # its curve and best bound at KL weight 1 are kept
     assert len(json.loads(rec_file.read_text())['lost']) == 1   # a run with its checkpoint here loses nothing
     # --resume starts each record's command from the repository root, detached, logging beside the runs; none past max_runs
     monkeypatch.setattr(ur, 'LOGS', tmp_path / 'logs')
