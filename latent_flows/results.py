@@ -13,9 +13,9 @@ from .train import MODELS, preset
 __all__ = ['PAPER_MUSIC', 'DATASET_NAMES', 'PAPER_BEST', 'STOPS', 'counted', 'unfinished', 'dagger', 'machine_label',
            'where_trained', 'budget_label', 'saved_sizes', 'position_start', 'layer_start', 'old_start', 'group_label',
            'stopped_on_its_own', 'lend_finished_runs', 'short_commit', 'train_commits', 'runs_of', 'runs_by_model',
-           'nll_table', 'seed_rows', 'best_flow', 'best_of_groups', 'under_way', 'lost_label', 'latest_attempt',
-           'progress_label', 'paper_grid', 'hours', 'stopped', 'budget_rows', 'fill_in_rows', 'paper_schedule',
-           'status_rows']
+           'nll_table', 'seed_rows', 'best_flow', 'best_of_groups', 'under_way', 'lost_label', 'furthest_attempt',
+           'progress_state', 'progress_label', 'paper_grid', 'hours', 'stopped', 'budget_rows', 'fill_in_rows',
+           'paper_schedule', 'status_rows']
 
 # %% ../nbs/12_results.ipynb #a5589bdb
 PAPER_MUSIC = {   # the paper's test NLL (nats/step); only the numbers PAPER.md confirms
@@ -179,14 +179,19 @@ def lost_label(p: dict) -> str:
     lost = [str(l['epochs_done']) for l in p.get('lost', [])]
     return f" ({' + '.join(lost)} ep lost)" if lost else ''
 
-def latest_attempt(p: dict) -> dict | None:
-    """The latest attempt of a run in progress that ended an epoch: its record itself if the run has ended one on this machine,
-    else the last of its `lost` attempts that had (epochs_done, train_hours, last_epoch), else None. Its pace is today's code's."""
-    return next((a for a in [p, *reversed(p.get('lost', []))] if a['epochs_done']), None)
+def furthest_attempt(p: dict) -> dict | None:
+    """The attempt of a run in progress that ended the most epochs, for its pace: its record itself (this machine's attempt) or one of
+    its `lost` attempts (epochs_done, train_hours, last_epoch); None if none ended an epoch. A long attempt's mean epoch is the steady
+    one: a first epoch beside other work can take nearly twice as long. Ties go to this machine's."""
+    return max((a for a in [p, *p.get('lost', [])] if a['epochs_done']), key=lambda a: a['epochs_done'], default=None)
+
+def progress_state(p: dict) -> str:
+    "A run in progress in a results table: 'queued', 'unfinished', or 'unfinished, paused' (the table of runs in progress says running or paused, and when)."
+    return {'queued': 'queued', 'paused': 'unfinished, paused'}.get(under_way(p), 'unfinished')
 
 def progress_label(p: dict) -> str:
-    "How far a run in progress has got, for a table's cell: 'running: 14 ep, 3.4 h' (or paused; and what machines took with them), or 'queued'."
-    state = under_way(p)
+    "How far a run in progress had got when its record was written, for a table's cell: 'unfinished: 14 ep, 3.4 h' (and what machines took with them), or 'queued'."
+    state = progress_state(p)
     return state if state == 'queued' else f"{state}: {p['epochs_done']} ep, {p['train_hours']:.1f} h{lost_label(p)}"
 
 def paper_grid(records: list, paper: dict = PAPER_MUSIC, datasets=tuple(DATASET_NAMES), models=MODELS, progress: list = ()) -> list:
@@ -260,7 +265,7 @@ def status_rows(records: list | dict, paper_best: dict = PAPER_BEST, datasets=tu
         b = best_of_groups(groups, ds, models)
         if not b:
             run = next((p for p in progress if p['dataset'] == ds), None)
-            rows.append({'data set': DATASET_NAMES[ds], 'best model': run['model'] if run else '—', 'ours': under_way(run) if run else 'not run yet', 'paper': f'{paper_best[ds]:.2f}',
+            rows.append({'data set': DATASET_NAMES[ds], 'best model': run['model'] if run else '—', 'ours': progress_state(run) if run else 'not run yet', 'paper': f'{paper_best[ds]:.2f}',
                          'budget': ('not started' if under_way(run) == 'queued' else f"{run['epochs_done']} epochs, {run['train_hours']:.1f} h so far{lost_label(run)}") if run else ''}); continue
         label, m, rs = b
         stop = (rs[0].get('budget') or {}).get('stopped_by')
