@@ -192,7 +192,7 @@ def sample_run(run: str, batch: int = 4, length: int | None = None, temperature:
 def lf_sample(
     run: Param("run folder written by lf_train", str),
     batch: Param("number of samples", int) = 4,
-    length: Param("length of every sample (default: drawn from p(T))", int) = None,
+    length: Param("length of every sample (default: drawn from p(T), nearly uniform up to max_len on the long music sets)", int) = None,
     out: Param("text: a file (default: stdout); music: a folder for sample_i.mid and .png", str) = None,
     temperature: Param("scale of the prior's noise (default 1); with --vary, how far from the piece: 0 (itself) to 1 (default 0.5)", float) = None,
     seed: Param("random seed", int) = 0,
