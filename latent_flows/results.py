@@ -13,9 +13,9 @@ from .train import MODELS, preset
 __all__ = ['PAPER_MUSIC', 'DATASET_NAMES', 'PAPER_BEST', 'STOPS', 'counted', 'unfinished', 'dagger', 'machine_label',
            'where_trained', 'budget_label', 'saved_sizes', 'position_start', 'layer_start', 'old_start', 'group_label',
            'stopped_on_its_own', 'lend_finished_runs', 'short_commit', 'train_commits', 'runs_of', 'runs_by_model',
-           'nll_table', 'seed_rows', 'best_flow', 'best_of_groups', 'under_way', 'lost_label', 'furthest_attempt',
-           'progress_state', 'progress_label', 'paper_grid', 'hours', 'stopped', 'budget_rows', 'fill_in_rows',
-           'paper_schedule', 'status_rows']
+           'nll_table', 'seed_rows', 'best_flow', 'best_of_groups', 'under_way', 'lost_label', 'at_full_kl',
+           'best_bound', 'furthest_attempt', 'progress_state', 'progress_label', 'paper_grid', 'hours', 'stopped',
+           'budget_rows', 'fill_in_rows', 'paper_schedule', 'status_rows']
 
 # %% ../nbs/12_results.ipynb #a5589bdb
 PAPER_MUSIC = {   # the paper's test NLL (nats/step); only the numbers PAPER.md confirms
@@ -178,6 +178,14 @@ def lost_label(p: dict) -> str:
     "What a run in progress lost with replaced machines (its record's `lost`), for a table's cell: ' (21 + 16 ep lost)', or ''."
     lost = [str(l['epochs_done']) for l in p.get('lost', [])]
     return f" ({' + '.join(lost)} ep lost)" if lost else ''
+
+def at_full_kl(history: list) -> list:
+    "The epochs (rows of a run's `history`) trained at KL weight 1: only there is the validation bound the model's, an upper bound on its NLL."
+    return [e for e in history or [] if e['kl_weight'] >= 1]
+
+def best_bound(history: list) -> dict | None:
+    "The epoch with the lowest validation bound at KL weight 1 (one sample, an upper bound on the validation NLL), or None during the KL warm-up."
+    return min(at_full_kl(history), key=lambda e: e['val_elbo_nll'], default=None)
 
 def furthest_attempt(p: dict) -> dict | None:
     """The attempt of a run in progress that ended the most epochs, for its pace: its record itself (this machine's attempt) or one of

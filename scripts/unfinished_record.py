@@ -24,6 +24,7 @@ so `--lost` does the same for it (and any other started record without a checkpo
 import datetime, inspect, json, os, shlex, subprocess, sys, time
 from pathlib import Path
 from latent_flows.train import training_history, training_summary
+from latent_flows.results import best_bound
 
 def tilde(path) -> str:
     "A path under the home folder as ~/...: records are committed, and bash expands ~ when a command runs."
@@ -94,8 +95,7 @@ def run_dir_of(rec: dict) -> Path:
 def lost_attempt(rec: dict) -> dict:
     """What a record's run had reached when its folder was lost: epochs, hours, last epoch, when it was recorded, its code, its
     per-epoch curve (the results page draws it) and the best validation bound at KL weight 1 with its epoch (None during the KL warm-up)."""
-    full = [e for e in rec.get('history') or [] if e['kl_weight'] >= 1]
-    best = min(full, key=lambda e: e['val_elbo_nll']) if full else None
+    best = best_bound(rec.get('history'))
     return {k: rec[k] for k in ('epochs_done', 'train_hours', 'last_epoch', 'recorded', 'git_commit')} | dict(
         history=rec.get('history') or [], best_val_bound=best and dict(epoch=int(best['epoch']), val_elbo_nll=best['val_elbo_nll']))
 
