@@ -12,10 +12,10 @@ from .train import MODELS, preset
 # %% auto #0
 __all__ = ['PAPER_MUSIC', 'DATASET_NAMES', 'PAPER_BEST', 'STOPS', 'counted', 'unfinished', 'dagger', 'machine_label',
            'where_trained', 'budget_label', 'saved_sizes', 'position_start', 'layer_start', 'old_start', 'group_label',
-           'stopped_on_its_own', 'lend_finished_runs', 'short_commit', 'train_commits', 'runs_of', 'runs_by_model',
-           'nll_table', 'seed_rows', 'best_flow', 'best_of_groups', 'under_way', 'lost_label', 'at_full_kl',
-           'best_bound', 'furthest_attempt', 'progress_state', 'progress_label', 'paper_grid', 'hours', 'stopped',
-           'budget_rows', 'fill_in_rows', 'paper_schedule', 'status_rows']
+           'stopped_on_its_own', 'lend_finished_runs', 'short_commit', 'train_commits', 'runs_of', 'run_of',
+           'runs_by_model', 'nll_table', 'seed_rows', 'best_flow', 'best_of_groups', 'under_way', 'lost_label',
+           'at_full_kl', 'best_bound', 'furthest_attempt', 'progress_state', 'progress_label', 'paper_grid', 'hours',
+           'stopped', 'budget_rows', 'fill_in_rows', 'paper_schedule', 'status_rows']
 
 # %% ../nbs/12_results.ipynb #a5589bdb
 PAPER_MUSIC = {   # the paper's test NLL (nats/step); only the numbers PAPER.md confirms
@@ -120,6 +120,10 @@ def train_commits(r: dict) -> str:
 def runs_of(records: list, dataset: str) -> list:
     "The test-set results of `dataset` among `records` (results files)."
     return [r for r in records if r['dataset'] == dataset and r['split'] == 'test']
+
+def run_of(records: list, dataset: str, model: str, seed: int = 0) -> dict:
+    "The test-set result of one run among `records` (results files): `model` on `dataset` with `seed`."
+    return next(r for r in runs_of(records, dataset) if r['model'] == model and r.get('seed', 0) == seed)
 
 def runs_by_model(records: list, dataset: str) -> dict:
     "The test-set results of `dataset` among `records` (results files), keyed by model."
